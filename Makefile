@@ -1,0 +1,58 @@
+# tapedeck — see README.md. `make run` starts the main job, `make test` runs
+# every test; both install the Debian packages they need when missing.
+
+GO        ?= go
+TAGS      := sqlite_fts5
+VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS   := -X main.version=$(VERSION)
+BIN       := bin/tapedeck
+# Debian packages: a C compiler for cgo (SQLite, ALSA), ALSA headers for audio
+# output, ffmpeg to make the test fixtures and decode M4A/Opus.
+DEB_PKGS  := gcc libc6-dev pkg-config libasound2-dev ffmpeg
+
+.PHONY: all build run test race bench fuzz lint deps clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if ! command -v apt-get >/dev/null; then \
+	    echo "tapedeck needs:$$missing (not a Debian system: install the equivalents)"; exit 1; \
+	  elif [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "tapedeck needs these Debian packages. Run:"; \
+	    echo "  sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+build: deps
+	$(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tapedeck
+
+# The main job: for now, scan the configured library (default ~/Music) and
+# print a summary.
+run: build
+	./$(BIN) scan
+
+test: deps
+	$(GO) test -tags $(TAGS) -race -count=1 ./...
+
+bench: build
+	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./...
+	bash bench/scan.sh
+
+# A short fuzz session on the tag reader; the seed corpus in
+# media/testdata/fuzz also runs as part of `make test`.
+fuzz:
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzRead -fuzztime 60s ./media/
+
+lint: deps
+	$(GO) vet -tags $(TAGS) ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+clean:
+	rm -rf bin

@@ -1,0 +1,571 @@
+#!/usr/bin/env bash
+# bench/scan.sh - library-scan benchmark: tapedeck against MPD, beets and Mopidy-Local.
+#
+# Usage:  bash bench/scan.sh            (normally via `make bench`, after `make build`)
+#         bash bench/scan.sh --gen-only (only generate/cache the test library, print its path)
+#         bash bench/scan.sh --help
+#
+# Environment (all optional):
+#   BENCH_FILES=2000        number of generated files (equal thirds MP3 / FLAC / Ogg Vorbis)
+#   BENCH_SECONDS=60        length of each file in seconds (44.1 kHz stereo)
+#   BENCH_DIR=/tmp/tapedeck-bench   cache + scratch dir; the library is cached as lib-N (lib-N-Ss if S != 60)
+#   BENCH_OUT=bench/last-run.md     markdown result (relative paths are relative to the repo root)
+#   BENCH_RUNS=3            runs per measurement; the best (minimum) time is reported
+#   BENCH_PEERS="mpd beets mopidy"  peers to run (subset, or "" for none)
+#   BENCH_STRICT=0          1: exit 2 when a goal is missed
+#   TAPEDECK_BIN=bin/tapedeck       binary under test
+#   BENCH_NO_INSTALL=1      never run apt-get (missing peers are skipped)
+#
+# Method: every tool scans the same generated tree in the same run, with the page cache warm
+# (the tree is read once before measuring), so "cold" means an empty database, not a cold disk.
+# Times: wall clock around the command (date +%s.%N), best of BENCH_RUNS; hyperfine, if installed,
+# gives tapedeck's times (it is cheap to repeat). Max RSS: /usr/bin/time -f %M (VmHWM for MPD,
+# which is a daemon: its whole life, start-up + scan).
+# Goals checked: tapedeck cold >= 2x faster than the fastest peer's cold scan; tapedeck unchanged
+# <= MPD's unchanged update; tapedeck max RSS < 60 MB.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+N=${BENCH_FILES:-2000}
+SECS=${BENCH_SECONDS:-60}
+BENCH_DIR=${BENCH_DIR:-/tmp/tapedeck-bench}
+OUT=${BENCH_OUT:-bench/last-run.md}
+[[ $OUT = /* ]] || OUT="$ROOT/$OUT"
+RUNS=${BENCH_RUNS:-3}
+PEERS=${BENCH_PEERS-mpd beets mopidy}
+TAPEDECK=${TAPEDECK_BIN:-$ROOT/bin/tapedeck}
+[[ $TAPEDECK = /* ]] || TAPEDECK="$ROOT/$TAPEDECK"
+JOBS=$(nproc)
+PY=/usr/bin/python3; [[ -x $PY ]] || PY=python3
+
+GEN_ONLY=0
+case "${1:-}" in
+  --gen-only) GEN_ONLY=1 ;;
+  -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+  "") ;;
+  *) echo "scan.sh: unknown argument $1 (try --help)" >&2; exit 1 ;;
+esac
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+
+[[ $N =~ ^[0-9]+$ && $N -ge 3 ]] || die "BENCH_FILES must be an integer >= 3"
+[[ $SECS =~ ^[0-9]+$ && $SECS -ge 1 ]] || die "BENCH_SECONDS must be a positive integer"
+[[ $RUNS =~ ^[0-9]+$ && $RUNS -ge 1 ]] || die "BENCH_RUNS must be a positive integer"
+
+# ---------------------------------------------------------------- cleanup of daemons we started
+WORK=""
+declare -a BG_PIDS=()
+cleanup() {
+  local p
+  for p in "${BG_PIDS[@]}"; do
+    kill "$p" 2>/dev/null || true
+  done
+  for p in "${BG_PIDS[@]}"; do
+    wait "$p" 2>/dev/null || true
+  done
+  [[ -n $WORK && -d $WORK ]] && rm -rf "$WORK"
+  return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- 1. dependencies
+have() { command -v "$1" >/dev/null 2>&1; }
+peer_wanted() { [[ " $PEERS " == *" $1 "* ]]; }
+mopidy_local_ok() { have mopidy && dpkg -s mopidy-local >/dev/null 2>&1; }
+
+missing_pkgs() {
+  local m=()
+  have ffmpeg || m+=(ffmpeg)
+  have ffprobe || m+=(ffmpeg)
+  [[ -x /usr/bin/time ]] || m+=(time)
+  if [[ $GEN_ONLY = 0 ]]; then
+    peer_wanted mpd && { have mpd || m+=(mpd); have mpc || m+=(mpc); }
+    peer_wanted beets && { have beet || m+=(beets); }
+    peer_wanted mopidy && { have mopidy || m+=(mopidy); dpkg -s mopidy-local >/dev/null 2>&1 || m+=(mopidy-local); }
+  fi
+  printf '%s\n' "${m[@]}" | sort -u | tr '\n' ' '
+}
+
+MISSING=$(missing_pkgs)
+if [[ -n ${MISSING// } ]]; then
+  if [[ ${BENCH_NO_INSTALL:-0} = 1 ]]; then
+    log "missing packages (not installing, BENCH_NO_INSTALL=1): $MISSING"
+  elif [[ $(id -u) = 0 ]]; then
+    log "installing: $MISSING"
+    # shellcheck disable=SC2086
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $MISSING >"$BENCH_DIR.apt.log" 2>&1 \
+       && ! { DEBIAN_FRONTEND=noninteractive apt-get update >>"$BENCH_DIR.apt.log" 2>&1 &&
+              DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $MISSING >>"$BENCH_DIR.apt.log" 2>&1; }; then
+      log "apt-get install failed (see $BENCH_DIR.apt.log); missing peers will be skipped"
+    fi
+  else
+    echo "scan.sh: missing packages: $MISSING" >&2
+    echo "install them with:  sudo apt-get install -y mpd mpc beets mopidy mopidy-local ffmpeg time" >&2
+    exit 1
+  fi
+fi
+have ffmpeg && have ffprobe || die "ffmpeg/ffprobe are required (apt-get install -y ffmpeg)"
+[[ -x /usr/bin/time ]] || die "/usr/bin/time is required (apt-get install -y time)"
+
+mkdir -p "$BENCH_DIR"
+
+# ---------------------------------------------------------------- 2. the test library
+LIBNAME="lib-$N"; [[ $SECS = 60 ]] || LIBNAME="lib-$N-${SECS}s"
+LIB="$BENCH_DIR/$LIBNAME"
+BASE="$BENCH_DIR/base-${SECS}s"
+
+ff() { ffmpeg -hide_banner -nostdin -loglevel error -y "$@"; }
+
+make_base() {
+  [[ -f $BASE/.done ]] && return 0
+  log "encoding base files (${SECS}s, 44.1 kHz stereo) in $BASE"
+  rm -rf "$BASE"; mkdir -p "$BASE"
+  # a tone plus a little noise, so that the lossless file is not trivially small
+  ff -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=$SECS" \
+     -f lavfi -i "anoisesrc=color=pink:amplitude=0.03:sample_rate=44100:duration=$SECS:seed=42" \
+     -filter_complex "[0][1]amix=inputs=2:normalize=0,aformat=sample_fmts=s16:channel_layouts=stereo" \
+     -ar 44100 -ac 2 "$BASE/base.wav"
+  local -a pids=()
+  ff -i "$BASE/base.wav" -c:a libmp3lame -q:a 2 -map_metadata -1 "$BASE/base.mp3" & pids+=($!)
+  ff -i "$BASE/base.wav" -c:a flac -map_metadata -1 "$BASE/base.flac" & pids+=($!)
+  ff -i "$BASE/base.wav" -c:a libvorbis -q:a 5 -map_metadata -1 "$BASE/base.ogg" & pids+=($!)
+  local p; for p in "${pids[@]}"; do wait "$p" || die "encoding a base file failed"; done
+  touch "$BASE/.done"
+}
+
+# One ffmpeg process writes a whole chunk of files by stream copy (one output per line): this
+# avoids one process start per file. Lines: ext id3ver rel title artist album albumartist track
+# ntracks disc ndiscs date genre isrc mbid (tab-separated).
+gen_chunk() {
+  local chunk=$1 lib=$2 base=$3
+  local -a args=()
+  local ext id3 rel title artist album aartist trk ntrk disc ndisc date genre isrc mbid in=""
+  while IFS=$'\t' read -r ext id3 rel title artist album aartist trk ntrk disc ndisc date genre isrc mbid; do
+    in=$ext
+    args+=(-map 0:a -c copy -map_metadata -1 -fflags +bitexact
+           -metadata "title=$title" -metadata "artist=$artist" -metadata "album=$album"
+           -metadata "album_artist=$aartist" -metadata "date=$date" -metadata "genre=$genre")
+    if [[ $ext = mp3 ]]; then
+      # ID3v2: TRCK/TPOS take "n/total"; TSRC is a standard frame; the MusicBrainz id is TXXX
+      args+=(-id3v2_version "$id3" -write_id3v1 0
+             -metadata "track=$trk/$ntrk" -metadata "disc=$disc/$ndisc"
+             -metadata "TSRC=$isrc" -metadata "MusicBrainz Track Id=$mbid")
+    else
+      # Vorbis comments (FLAC and Ogg)
+      args+=(-metadata "track=$trk" -metadata "TRACKTOTAL=$ntrk"
+             -metadata "disc=$disc" -metadata "DISCTOTAL=$ndisc"
+             -metadata "ISRC=$isrc" -metadata "MUSICBRAINZ_TRACKID=$mbid")
+    fi
+    args+=("$lib/$rel")
+  done <"$chunk"
+  ffmpeg -hide_banner -nostdin -loglevel error -y -i "$base/base.$in" "${args[@]}"
+}
+export -f gen_chunk
+
+check_tags() { # file -> ffprobe must show the tags we wrote
+  local f=$1 out
+  out=$(ffprobe -v error -show_entries format_tags:stream_tags:format=duration -of default=nw=1 "$f")
+  local k
+  for k in title artist album album_artist date genre track disc; do
+    grep -qi "^TAG:$k=" <<<"$out" || die "generated file lacks tag $k: $f"$'\n'"$out"
+  done
+  grep -qiE '^TAG:(TSRC|ISRC)=QZ' <<<"$out" || die "generated file lacks ISRC: $f"$'\n'"$out"
+  grep -qiE '^TAG:(MusicBrainz Track Id|MUSICBRAINZ_TRACKID)=' <<<"$out" || die "no MusicBrainz id: $f"
+}
+
+make_library() {
+  if [[ -f $LIB.done ]]; then
+    log "using cached library $LIB ($N files)"
+    return 0
+  fi
+  make_base
+  local t0 t1 tmp="$LIB.tmp" man
+  t0=$(date +%s.%N)
+  log "generating $N files into $LIB ..."
+  rm -rf "$LIB" "$tmp" "$BENCH_DIR/chunks-$LIBNAME"
+  mkdir -p "$tmp" "$BENCH_DIR/chunks-$LIBNAME"
+  man="$BENCH_DIR/chunks-$LIBNAME/manifest.tsv"
+  # Layout Artist/Album/NN Title.ext: albums of 10 tracks, up to 100 artists (2000 files: 100
+  # artists x 2 albums x 10 tracks). Formats rotate per file (equal thirds); MP3s alternate
+  # ID3v2.4 / ID3v2.3 by album. Some artist names are non-ASCII.
+  local -a genres=(Rock Pop Jazz Electronic Classical "Hip-Hop" Folk Metal Blues Ambient)
+  local -a exts=(mp3 flac ogg)
+  local nalb=$(( (N + 9) / 10 )) nart i a art albn trk ntrk ext id3 artist album title rel isrc mbid
+  nart=$(( nalb < 100 ? nalb : 100 ))
+  {
+    for ((i = 0; i < N; i++)); do
+      a=$((i / 10)); trk=$((i % 10 + 1)); art=$((a % nart)); albn=$((a / nart + 1))
+      ntrk=$(( N - a * 10 < 10 ? N - a * 10 : 10 ))
+      ext=${exts[i % 3]}
+      id3=$(( a % 2 ? 3 : 4 ))
+      if ((art % 7 == 3)); then printf -v artist 'Künstler Ø %03d' "$art"; else printf -v artist 'Artist %03d' "$art"; fi
+      printf -v album 'Album %d of %s' "$albn" "$artist"
+      printf -v title 'Song %d on Album %03d' "$trk" "$a"
+      printf -v rel '%s/%s/%02d %s.%s' "$artist" "$album" "$trk" "$title" "$ext"
+      printf -v isrc 'QZTDK%02d%05d' $((a % 100)) "$i"
+      printf -v mbid '%08x-%04x-4%03x-8%03x-%012x' $((0x5eed0000 + i)) $((a & 0xffff)) "$trk" $((i % 4096)) $((i * 7919))
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+        "$ext" "$id3" "$rel" "$title" "$artist" "$album" "$artist" "$trk" "$ntrk" 1 1 \
+        "$((1970 + a % 55))" "${genres[a % 10]}" "$isrc" "$mbid"
+    done
+  } >"$man"
+  cut -f3 "$man" | sed 's|/[^/]*$||' | sort -u | (cd "$tmp" && tr '\n' '\0' | xargs -0 mkdir -p)
+  local e
+  for e in mp3 flac ogg; do
+    awk -F'\t' -v e="$e" '$1 == e' "$man" | split -l 40 - "$BENCH_DIR/chunks-$LIBNAME/$e."
+  done
+  find "$BENCH_DIR/chunks-$LIBNAME" -name '*.??' -print0 |
+    xargs -0 -n 1 -P "$JOBS" bash -c 'gen_chunk "$3" "$1" "$2"' _ "$tmp" "$BASE" 2>&1 |
+    sed -n 1,20p >&2 || true
+  local got
+  got=$(find "$tmp" -type f \( -name '*.mp3' -o -name '*.flac' -o -name '*.ogg' \) | wc -l)
+  [[ $got = "$N" ]] || die "generated $got files, expected $N"
+  local f e2
+  for e2 in mp3 flac ogg; do
+    f=$(find "$tmp" -name "*.$e2" -print -quit)
+    check_tags "$f"
+  done
+  # the ISRC of an MP3 must be a real TSRC frame (not a TXXX "TSRC")
+  f=$(find "$tmp" -name '*.mp3' -print -quit)
+  [[ $(head -c 4096 "$f" | grep -ac 'TSRC' || true) != 0 ]] || die "no TSRC frame in $f"
+  [[ $(head -c 4096 "$f" | grep -ac $'TXXX[^T]*TSRC' || true) = 0 ]] || die "TSRC written as TXXX in $f"
+  rm -rf "$BENCH_DIR/chunks-$LIBNAME"
+  mv "$tmp" "$LIB"
+  touch "$LIB.done"
+  t1=$(date +%s.%N)
+  log "generated $N files ($(du -sh "$LIB" | cut -f1)) in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s"
+}
+
+make_library
+if [[ $GEN_ONLY = 1 ]]; then
+  echo "$LIB"
+  exit 0
+fi
+
+# ---------------------------------------------------------------- 3. measurements
+WORK=$(mktemp -d "$BENCH_DIR/run.XXXXXX")
+log "warming the page cache (reading the tree once)"
+find "$LIB" -type f -print0 | xargs -0 cat >/dev/null
+
+now() { date +%s.%N; }
+sub() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", b-a}'; }
+minf() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || b+0 < a+0) print b; else print a }'; }
+maxi() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || b+0 > a+0) print b; else print a }'; }
+
+# Result table rows: tool|cold s|unchanged s|max RSS KB|tracks|note
+declare -A COLD=() UNCH=() RSS=() TRACKS=() NOTE=() VERSION=()
+TOOLS=()
+
+# timed CMD...: runs CMD under /usr/bin/time; sets T (seconds) and R (max RSS KB); output -> $WORK/out
+timed() {
+  local t0 t1 rc=0
+  t0=$(now)
+  /usr/bin/time -f '%M' -o "$WORK/rss" "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
+  t1=$(now)
+  T=$(sub "$t0" "$t1")
+  R=$(tail -1 "$WORK/rss")
+  [[ $R =~ ^[0-9]+$ ]] || R=0
+  return $rc
+}
+
+free_port() {
+  local p
+  for p in $(seq 16600 16999); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+
+# ---- tapedeck
+bench_tapedeck() {
+  local name=tapedeck st="$WORK/td-state" best_c="" best_u="" rss="" i added
+  TOOLS+=("$name")
+  if [[ ! -x $TAPEDECK ]]; then
+    NOTE[$name]="binary $TAPEDECK not found (run make build)"; log "${NOTE[$name]}"; return 0
+  fi
+  VERSION[$name]=$("$TAPEDECK" --version 2>/dev/null | sed -n 1p || true)
+  export TAPEDECK_LIBRARY_DIRS="$LIB"
+  export TAPEDECK_STATE_DIR="$st"
+  log "tapedeck: cold scan x$RUNS"
+  for ((i = 0; i < RUNS; i++)); do
+    rm -rf "$st"; mkdir -p "$st"
+    timed "$TAPEDECK" scan --json || { NOTE[$name]="scan failed: $(tail -3 "$WORK/err" | tr '\n' ' ')"; log "${NOTE[$name]}"; return 0; }
+    best_c=$(minf "$best_c" "$T"); rss=$(maxi "$rss" "$R")
+  done
+  added=$(grep -o '"added":[ ]*[0-9]*' "$WORK/out" | grep -o '[0-9]*$' || true)
+  TRACKS[$name]=${added:-?}
+  log "tapedeck: unchanged scan x$RUNS"
+  for ((i = 0; i < RUNS; i++)); do
+    timed "$TAPEDECK" scan --json || { NOTE[$name]="rescan failed: $(tail -3 "$WORK/err" | tr '\n' ' ')"; return 0; }
+    best_u=$(minf "$best_u" "$T"); rss=$(maxi "$rss" "$R")
+  done
+  added=$(grep -o '"added":[ ]*[0-9]*' "$WORK/out" | grep -o '[0-9]*$' || true)
+  [[ ${added:-0} = 0 ]] || NOTE[$name]="unchanged rescan reported added=$added"
+  if have hyperfine; then
+    # hyperfine repeats cheaply: use its minimum (it also catches outliers); RSS stays from above
+    local hc hu
+    hyperfine -N -s none --runs "$RUNS" --prepare "rm -rf $st" --export-json "$WORK/hf-cold.json" \
+      "$TAPEDECK scan --json" >"$WORK/hf.log" 2>&1 || true
+    hyperfine -N -s none --warmup 1 --runs $((RUNS * 3)) --export-json "$WORK/hf-unch.json" \
+      "$TAPEDECK scan --json" >>"$WORK/hf.log" 2>&1 || true
+    hc=$("$PY" -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["min"])' "$WORK/hf-cold.json" 2>/dev/null || true)
+    hu=$("$PY" -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["min"])' "$WORK/hf-unch.json" 2>/dev/null || true)
+    [[ -n $hc ]] && best_c=$(minf "$best_c" "$hc")
+    [[ -n $hu ]] && best_u=$(minf "$best_u" "$hu")
+  fi
+  COLD[$name]=$best_c; UNCH[$name]=$best_u; RSS[$name]=$rss
+  unset TAPEDECK_LIBRARY_DIRS TAPEDECK_STATE_DIR
+}
+
+# ---- MPD (+ mpc)
+MPD_PID=""
+mpd_start() { # conf port
+  mpd --no-daemon "$1" >>"$WORK/mpd/stdout.log" 2>&1 &
+  MPD_PID=$!
+  BG_PIDS+=("$MPD_PID")
+  local k
+  for ((k = 0; k < 200; k++)); do
+    mpc -q -p "$2" status >/dev/null 2>&1 && return 0
+    kill -0 "$MPD_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  log "mpd did not start: $(tail -5 "$WORK/mpd/mpd.log" "$WORK/mpd/stdout.log" 2>/dev/null | tr '\n' ' ')"
+  return 1
+}
+mpd_stop() {
+  [[ -n $MPD_PID ]] || return 0
+  kill "$MPD_PID" 2>/dev/null || true
+  wait "$MPD_PID" 2>/dev/null || true
+  MPD_PID=""
+}
+mpd_hwm() { awk '/^VmHWM:/ {print $2}' "/proc/$MPD_PID/status" 2>/dev/null || echo 0; }
+
+bench_mpd() {
+  local name=mpd d="$WORK/mpd" port best_c="" best_u="" rss="" i songs t0 t1
+  TOOLS+=("$name")
+  if ! have mpd || ! have mpc; then NOTE[$name]="not installed (apt-get install -y mpd mpc)"; log "mpd: ${NOTE[$name]}"; return 0; fi
+  VERSION[$name]=$(mpd --version 2>/dev/null | sed -n 1p)
+  mkdir -p "$d/empty"
+  port=$(free_port) || { NOTE[$name]="no free port"; return 0; }
+  mpd_conf() { # music_dir -> conf file
+    cat >"$d/mpd.conf" <<EOF
+music_directory "$1"
+db_file "$d/mpd.db"
+log_file "$d/mpd.log"
+pid_file "$d/mpd.pid"
+bind_to_address "127.0.0.1"
+port "$port"
+auto_update "no"
+zeroconf_enabled "no"
+audio_output {
+  type "null"
+  name "null"
+  mixer_type "none"
+}
+EOF
+  }
+  # MPD starts a full update by itself when its db_file is missing, which would race with the
+  # timed `mpc update`. So: make an empty database once (MPD on an empty dir), and start every
+  # cold run from a copy of it; then `mpc update --wait` times exactly one full scan.
+  mpd_conf "$d/empty"
+  rm -f "$d/mpd.db"
+  mpd_start "$d/mpd.conf" "$port" || { NOTE[$name]="failed to start"; return 0; }
+  mpc -q -p "$port" update --wait >/dev/null 2>&1 || true
+  mpd_stop
+  [[ -s $d/mpd.db ]] || { NOTE[$name]="could not create an empty database"; return 0; }
+  cp "$d/mpd.db" "$d/empty.db"
+  mpd_conf "$LIB"
+  log "mpd: first database update x$RUNS (port $port)"
+  for ((i = 0; i < RUNS; i++)); do
+    cp "$d/empty.db" "$d/mpd.db"
+    mpd_start "$d/mpd.conf" "$port" || { NOTE[$name]="failed to start"; return 0; }
+    [[ $(mpc -p "$port" stats | awk '/^Songs:/ {print $2}') = 0 ]] || log "mpd: database not empty at start"
+    t0=$(now); mpc -q -p "$port" update --wait >/dev/null; t1=$(now)
+    best_c=$(minf "$best_c" "$(sub "$t0" "$t1")")
+    songs=$(mpc -p "$port" stats | awk '/^Songs:/ {print $2}')
+    if ((i == RUNS - 1)); then
+      log "mpd: unchanged update x$RUNS"
+      local j
+      for ((j = 0; j < RUNS; j++)); do
+        t0=$(now); mpc -q -p "$port" update --wait >/dev/null; t1=$(now)
+        best_u=$(minf "$best_u" "$(sub "$t0" "$t1")")
+      done
+    fi
+    rss=$(maxi "$rss" "$(mpd_hwm)")
+    mpd_stop
+  done
+  TRACKS[$name]=$songs
+  COLD[$name]=$best_c; UNCH[$name]=$best_u; RSS[$name]=$rss
+}
+
+# ---- beets
+bench_beets() {
+  local name=beets d="$WORK/beets" best_c="" best_u="" rss="" i n
+  TOOLS+=("$name")
+  if ! have beet; then NOTE[$name]="not installed (apt-get install -y beets)"; log "beets: ${NOTE[$name]}"; return 0; fi
+  mkdir -p "$d/home" "$d/beetsdir"
+  cat >"$d/config.yaml" <<EOF
+directory: $LIB
+library: $d/lib.db
+plugins: []
+import:
+  copy: no
+  move: no
+  write: no
+  resume: no
+  incremental: no
+  log:
+EOF
+  local -a env=(env HOME="$d/home" BEETSDIR="$d/beetsdir")
+  VERSION[$name]=$("${env[@]}" beet -c "$d/config.yaml" version 2>/dev/null | sed -n 1p)
+  log "beets: import -A (cold) x$RUNS"
+  for ((i = 0; i < RUNS; i++)); do
+    rm -f "$d/lib.db" "$d/beetsdir/state.pickle"
+    timed "${env[@]}" beet -c "$d/config.yaml" import -A -q "$LIB" || { NOTE[$name]="import failed: $(tail -3 "$WORK/err" | tr '\n' ' ')"; return 0; }
+    best_c=$(minf "$best_c" "$T"); rss=$(maxi "$rss" "$R")
+  done
+  n=$("${env[@]}" beet -c "$d/config.yaml" ls -f '$id' 2>/dev/null | wc -l)
+  TRACKS[$name]=$n
+  # beets' "nothing changed" rescan is `beet update` (stats every item, re-reads changed ones)
+  log "beets: update (unchanged) x$RUNS"
+  for ((i = 0; i < RUNS; i++)); do
+    timed "${env[@]}" beet -c "$d/config.yaml" update || { NOTE[$name]="update failed"; break; }
+    best_u=$(minf "$best_u" "$T"); rss=$(maxi "$rss" "$R")
+  done
+  COLD[$name]=$best_c; UNCH[$name]=$best_u; RSS[$name]=$rss
+}
+
+# ---- Mopidy-Local
+bench_mopidy() {
+  local name=mopidy d="$WORK/mopidy" best_c="" best_u="" rss="" i n
+  TOOLS+=("$name")
+  if ! have mopidy; then NOTE[$name]="not installed (apt-get install -y mopidy mopidy-local)"; log "mopidy: ${NOTE[$name]}"; return 0; fi
+  mkdir -p "$d/home"
+  local -a env=(env HOME="$d/home" XDG_CONFIG_HOME="$d/home/.config" XDG_DATA_HOME="$d/home/.local/share"
+                XDG_CACHE_HOME="$d/home/.cache" XDG_MUSIC_DIR="$LIB")
+  # disable every other extension that is installed, so that only [local] loads
+  local sections ext
+  sections=$("${env[@]}" mopidy --config /dev/null config 2>/dev/null | sed -n 's/^\[\(.*\)\]$/\1/p')
+  {
+    echo "[core]"
+    echo "cache_dir = $d/cache"
+    echo "config_dir = $d/config"
+    echo "data_dir = $d/data"
+    echo "[logging]"
+    echo "color = false"
+    echo "[audio]"
+    echo "output = fakesink"
+    echo "mixer = none"
+    echo "[local]"
+    echo "enabled = true"
+    echo "media_dir = $LIB"
+    for ext in $sections; do
+      case $ext in core|logging|audio|proxy|local|loglevels) ;; *) printf '[%s]\nenabled = false\n' "$ext" ;; esac
+    done
+  } >"$d/mopidy.conf"
+  if ! "${env[@]}" mopidy --config "$d/mopidy.conf" config 2>/dev/null | grep -q '^\[local\]'; then
+    NOTE[$name]="mopidy-local not installed (apt-get install -y mopidy-local)"; log "mopidy: ${NOTE[$name]}"; return 0
+  fi
+  VERSION[$name]="Mopidy $(mopidy --version 2>/dev/null | awk '{print $2}'), Mopidy-Local $(dpkg-query -W -f '${Version}' mopidy-local 2>/dev/null)"
+  count_tracks() {
+    "$PY" - "$d/data/local/library.db" <<'EOF' 2>/dev/null || echo "?"
+import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("select count(*) from track").fetchone()[0])
+EOF
+  }
+  log "mopidy: local scan (cold) x$RUNS"
+  for ((i = 0; i < RUNS; i++)); do
+    rm -rf "$d/data" "$d/cache"
+    timed "${env[@]}" mopidy --config "$d/mopidy.conf" local scan || { NOTE[$name]="scan failed: $(tail -3 "$WORK/err" | tr '\n' ' ')"; return 0; }
+    best_c=$(minf "$best_c" "$T"); rss=$(maxi "$rss" "$R")
+  done
+  n=$(count_tracks)
+  TRACKS[$name]=$n
+  log "mopidy: local scan (unchanged) x$RUNS"
+  for ((i = 0; i < RUNS; i++)); do
+    timed "${env[@]}" mopidy --config "$d/mopidy.conf" local scan || { NOTE[$name]="rescan failed"; break; }
+    best_u=$(minf "$best_u" "$T"); rss=$(maxi "$rss" "$R")
+  done
+  COLD[$name]=$best_c; UNCH[$name]=$best_u; RSS[$name]=$rss
+}
+
+bench_tapedeck
+for p in $PEERS; do
+  case $p in
+    mpd) bench_mpd ;;
+    beets) bench_beets ;;
+    mopidy) bench_mopidy ;;
+    *) log "unknown peer $p (known: mpd beets mopidy)" ;;
+  esac
+done
+
+# ---------------------------------------------------------------- 4. report
+ratio() { # peer tapedeck -> "N.Nx" or "-"
+  awk -v p="$1" -v t="$2" 'BEGIN{ if (p == "" || t == "" || t+0 <= 0) print "-"; else printf "%.1fx", p/t }'
+}
+mb() { awk -v k="$1" 'BEGIN{ if (k == "" || k+0 == 0) print "-"; else printf "%.1f", k/1024 }'; }
+sec() { [[ -n $1 ]] && printf '%.3f' "$1" || printf -- '-'; }
+
+TC=${COLD[tapedeck]:-}; TU=${UNCH[tapedeck]:-}; TR=${RSS[tapedeck]:-}
+{
+  echo "## Library scan: $N files ($((N / 3)) MP3 + FLAC + Ogg Vorbis each ~1/3, ${SECS} s, 44.1 kHz stereo, full tags)"
+  echo
+  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), kernel $(uname -r)."
+  echo "Best of $RUNS runs, page cache warm. Cold = empty database; unchanged = rescan with nothing changed."
+  echo "Ratios are peer time / tapedeck time (how many times faster tapedeck is)."
+  echo
+  echo "| tool | cold s | unchanged s | max RSS MB | tracks | cold ratio | unchanged ratio | command |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---|"
+  for t in "${TOOLS[@]}"; do
+    case $t in
+      tapedeck) cmd='`tapedeck scan` (fresh state dir) / `tapedeck scan` again' ;;
+      mpd) cmd='`mpc update --wait` on an empty db / again' ;;
+      beets) cmd='`beet import -A -q` (fresh db) / `beet update`' ;;
+      mopidy) cmd='`mopidy local scan` (fresh data dir) / again' ;;
+    esac
+    if [[ $t = tapedeck ]]; then rc="-"; ru="-"; else rc=$(ratio "${COLD[$t]:-}" "$TC"); ru=$(ratio "${UNCH[$t]:-}" "$TU"); fi
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$t" "$(sec "${COLD[$t]:-}")" "$(sec "${UNCH[$t]:-}")" \
+      "$(mb "${RSS[$t]:-}")" "${TRACKS[$t]:--}" "$rc" "$ru" "$cmd"
+  done
+  echo
+  for t in "${TOOLS[@]}"; do
+    [[ -n ${VERSION[$t]:-} ]] && echo "- $t: ${VERSION[$t]}"
+    [[ -n ${NOTE[$t]:-} ]] && echo "- **$t: ${NOTE[$t]}**"
+  done
+  echo
+  echo "### Goals"
+  fast="" fastname=""
+  for t in "${TOOLS[@]}"; do
+    [[ $t = tapedeck || -z ${COLD[$t]:-} ]] && continue
+    if [[ -z $fast ]] || awk -v a="${COLD[$t]}" -v b="$fast" 'BEGIN{exit !(a < b)}'; then fast=${COLD[$t]}; fastname=$t; fi
+  done
+  FAILED=0
+  goal() { # ok? text
+    if [[ $1 = pass ]]; then echo "- PASS: $2"; elif [[ $1 = fail ]]; then echo "- FAIL: $2"; FAILED=1; else echo "- n/a: $2"; fi
+  }
+  if [[ -n $TC && -n $fast ]]; then
+    r=$(ratio "$fast" "$TC")
+    awk -v p="$fast" -v t="$TC" 'BEGIN{exit !(p >= 2*t)}' && s=pass || s=fail
+    goal $s "cold scan >= 2x faster than the fastest peer ($fastname $(sec "$fast") s vs tapedeck $(sec "$TC") s = $r)"
+  else goal na "cold scan >= 2x faster than the fastest peer (missing data)"; fi
+  if [[ -n $TU && -n ${UNCH[mpd]:-} ]]; then
+    awk -v m="${UNCH[mpd]}" -v t="$TU" 'BEGIN{exit !(t <= m)}' && s=pass || s=fail
+    goal $s "unchanged rescan <= MPD's unchanged update (tapedeck $(sec "$TU") s vs mpd $(sec "${UNCH[mpd]}") s)"
+  else goal na "unchanged rescan <= MPD's unchanged update (missing data)"; fi
+  if [[ -n $TR && $TR != 0 ]]; then
+    awk -v r="$TR" 'BEGIN{exit !(r < 60*1024)}' && s=pass || s=fail
+    goal $s "max RSS < 60 MB (tapedeck $(mb "$TR") MB)"
+  else goal na "max RSS < 60 MB (missing data)"; fi
+  echo "$FAILED" >"$WORK/failed"
+} >"$WORK/report.md"
+
+mkdir -p "$(dirname "$OUT")"
+cp "$WORK/report.md" "$OUT"
+echo
+cat "$WORK/report.md"
+echo
+log "written to $OUT"
+if [[ ${BENCH_STRICT:-0} = 1 && $(cat "$WORK/failed") = 1 ]]; then exit 2; fi
+exit 0
