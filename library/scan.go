@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"runtime"
@@ -65,6 +66,10 @@ type Scanner struct {
 	// OnProgress, if set, is called from one goroutine after each file read.
 	OnProgress func(Progress)
 	Logger     *slog.Logger
+
+	// readDir lists a folder; os.ReadDir unless a test replaces it (root
+	// can read any folder, so permission tests need it).
+	readDir func(string) ([]fs.DirEntry, error)
 }
 
 // New returns a scanner of dirs into store.
@@ -75,6 +80,7 @@ func New(store *cache.Store, dirs []string) *Scanner {
 		BatchSize: 500,
 		Probe:     media.Probe,
 		Logger:    slog.New(slog.DiscardHandler),
+		readDir:   os.ReadDir,
 	}
 }
 
@@ -88,7 +94,7 @@ func (s *Scanner) Scan(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	found, err := walk(ctx, s.dirs)
+	found, err := walk(ctx, s.dirs, s.readDir)
 	if err != nil {
 		return res, err
 	}

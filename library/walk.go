@@ -35,12 +35,13 @@ type dirID struct{ dev, ino uint64 }
 // walker follows symlinks but never enters the same directory twice, so a
 // symlink loop (or two links to one folder) cannot recurse or double-index.
 type walker struct {
-	seen map[dirID]bool
-	res  walkResult
+	readDir func(string) ([]fs.DirEntry, error)
+	seen    map[dirID]bool
+	res     walkResult
 }
 
-func walk(ctx context.Context, roots []string) (walkResult, error) {
-	w := &walker{seen: map[dirID]bool{}}
+func walk(ctx context.Context, roots []string, readDir func(string) ([]fs.DirEntry, error)) (walkResult, error) {
+	w := &walker{readDir: readDir, seen: map[dirID]bool{}}
 	for _, root := range roots {
 		fi, err := os.Stat(root)
 		if err != nil {
@@ -74,7 +75,7 @@ func (w *walker) dir(ctx context.Context, path string, fi fs.FileInfo) error {
 		}
 		w.seen[id] = true
 	}
-	entries, err := os.ReadDir(path)
+	entries, err := w.readDir(path)
 	if err != nil {
 		w.blindDir(path, fmt.Errorf("cannot read folder: %w", unwrapPath(err)))
 		return nil
