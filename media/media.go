@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 )
@@ -37,36 +38,36 @@ var ErrTags = errors.New("unreadable tags")
 
 // Info describes one audio file. Zero values mean "not present in the file".
 type Info struct {
-	Format     string // container: "mp3", "flac", "ogg", "opus", "wav", "m4a"
-	Codec      string // "mp3", "flac", "vorbis", "opus", "pcm", "aac", "alac"
-	DurationMs int64
-	SampleRate int
-	Channels   int
-	Bitrate    int // average, kbit/s
+	Format     string `json:"format"` // container: "mp3", "flac", "ogg", "opus", "wav", "m4a"
+	Codec      string `json:"codec"`  // "mp3", "flac", "vorbis", "opus", "pcm", "aac", "alac"
+	DurationMs int64  `json:"duration_ms"`
+	SampleRate int    `json:"sample_rate"`
+	Channels   int    `json:"channels"`
+	Bitrate    int    `json:"bitrate"` // average, kbit/s
 
-	Title         string
-	Artists       []string // every artist value as tagged, in order; never joined
-	Album         string
-	AlbumArtist   string
-	TrackNo       int
-	TrackTotal    int
-	DiscNo        int
-	DiscTotal     int
-	Year          int
-	Genre         string
-	ISRC          string // as tagged, upper-cased and trimmed
-	MBRecordingID string // MusicBrainz recording id (UUID)
+	Title         string   `json:"title"`
+	Artists       []string `json:"artists"` // every artist value as tagged, in order; never joined
+	Album         string   `json:"album"`
+	AlbumArtist   string   `json:"album_artist"`
+	TrackNo       int      `json:"track_no"`
+	TrackTotal    int      `json:"track_total"`
+	DiscNo        int      `json:"disc_no"`
+	DiscTotal     int      `json:"disc_total"`
+	Year          int      `json:"year"`
+	Genre         string   `json:"genre"`
+	ISRC          string   `json:"isrc"`            // as tagged, upper-cased and trimmed
+	MBRecordingID string   `json:"mb_recording_id"` // MusicBrainz recording id (UUID)
 
 	// ReplayGain values in dB (gains) and linear (peaks); nil when absent.
-	TrackGain *float64
-	TrackPeak *float64
-	AlbumGain *float64
-	AlbumPeak *float64
+	TrackGain *float64 `json:"rg_track_gain"`
+	TrackPeak *float64 `json:"rg_track_peak"`
+	AlbumGain *float64 `json:"rg_album_gain"`
+	AlbumPeak *float64 `json:"rg_album_peak"`
 
 	// Gapless information in samples, where the file declares it
 	// (LAME/Xing header, iTunSMPB, Opus pre-skip).
-	EncoderDelay   int
-	EncoderPadding int
+	EncoderDelay   int `json:"encoder_delay"`
+	EncoderPadding int `json:"encoder_padding"`
 }
 
 // parser reads one format from s into info. A tag problem is reported with
@@ -172,4 +173,16 @@ func tagErr(err error) error {
 		return nil
 	}
 	return &tagError{err}
+}
+
+// toMs converts n units at rate units per second to milliseconds, rounded.
+// Huge counts from corrupt headers saturate instead of overflowing.
+func toMs(n, rate int64) int64 {
+	if n <= 0 || rate <= 0 {
+		return 0
+	}
+	if n > math.MaxInt64/2000 {
+		return n / rate * 1000
+	}
+	return (n*1000 + rate/2) / rate
 }
