@@ -69,7 +69,7 @@ func readFLAC(s *source, info *Info) error {
 	if total == 0 {
 		return malformed("flac", "STREAMINFO has no total sample count")
 	}
-	info.DurationMs = int64(total * 1000 / uint64(info.SampleRate))
+	info.DurationMs = toMs(int64(total), int64(info.SampleRate))
 	if info.DurationMs > 0 {
 		info.Bitrate = int((s.size - off) * 8 / info.DurationMs)
 	}

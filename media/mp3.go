@@ -153,7 +153,15 @@ func mp3AudioEnd(s *source, m tagMap) int64 {
 // findFirstFrame looks for a frame header whose successor is also a frame
 // header of the same stream, which random data rarely produces.
 func findFirstFrame(s *source, start, end int64) (int64, mpegHeader, error) {
-	n := min(end-start, mp3SearchWindow+4)
+	// Most files have the frame right there: look at a small window first.
+	if off, h, err := scanFrames(s, start, end, 4<<10); err == nil {
+		return off, h, nil
+	}
+	return scanFrames(s, start, end, mp3SearchWindow)
+}
+
+func scanFrames(s *source, start, end, window int64) (int64, mpegHeader, error) {
+	n := min(end-start, window+4)
 	if n < 4 {
 		return 0, mpegHeader{}, malformed("mp3", "no MPEG frame: file too short")
 	}
@@ -209,7 +217,7 @@ func mp3Duration(s *source, info *Info, off, end int64, h mpegHeader) error {
 	}
 	if isCBR(s, off, end, h) {
 		info.Bitrate = h.bitrate
-		info.DurationMs = audio * 8 / int64(h.bitrate)
+		info.DurationMs = toMs(audio*8, int64(h.bitrate)*1000)
 		return nil
 	}
 	frames, err := countFrames(s, off, end)
@@ -225,7 +233,7 @@ func setMP3Duration(info *Info, samples, audio int64, h mpegHeader) {
 	if samples <= 0 {
 		return
 	}
-	info.DurationMs = samples * 1000 / int64(h.sampleRate)
+	info.DurationMs = toMs(samples, int64(h.sampleRate))
 	if info.DurationMs > 0 {
 		info.Bitrate = int((audio*8 + info.DurationMs/2) / info.DurationMs)
 	}

@@ -101,6 +101,7 @@ func readMP4(s *source, info *Info) error {
 	if moov == nil {
 		return malformed("m4a", "no moov box")
 	}
+	s.preload(moov.off, moov.size)
 	if err := p.walk(*moov, info, 0); err != nil {
 		return malformed("m4a", "%v", err)
 	}
@@ -117,7 +118,7 @@ func readMP4(s *source, info *Info) error {
 			mdat += b.size
 		}
 	}
-	if info.Bitrate == 0 && mdat > 0 {
+	if mdat > 0 { // the true average, where stsd's figures are nominal
 		info.Bitrate = int(mdat * 8 / info.DurationMs)
 	}
 	p.tags.apply(info)
@@ -354,22 +355,22 @@ func esdsBitrate(b []byte) int {
 func (p *mp4) duration(info *Info) {
 	if delay, pad, total, ok := parseSMPB(p.smpb); ok && info.SampleRate > 0 {
 		info.EncoderDelay, info.EncoderPadding = delay, pad
-		info.DurationMs = int64(total * 1000 / uint64(info.SampleRate))
+		info.DurationMs = toMs(int64(min(total, math.MaxInt64/2000)), int64(info.SampleRate))
 		return
 	}
 	if p.hasEdit && p.editDur > 0 && p.movieScale > 0 {
-		info.DurationMs = int64(p.editDur * 1000 / p.movieScale)
+		info.DurationMs = toMs(int64(min(p.editDur, math.MaxInt64/2000)), int64(p.movieScale))
 		if p.editStart > 0 {
 			info.EncoderDelay = int(min(p.editStart, math.MaxInt32))
 		}
 		return
 	}
 	if p.mediaScale > 0 && p.mediaDur > 0 {
-		info.DurationMs = int64(p.mediaDur * 1000 / p.mediaScale)
+		info.DurationMs = toMs(int64(min(p.mediaDur, math.MaxInt64/2000)), int64(p.mediaScale))
 		return
 	}
 	if p.movieScale > 0 {
-		info.DurationMs = int64(p.movieDur * 1000 / p.movieScale)
+		info.DurationMs = toMs(int64(min(p.movieDur, math.MaxInt64/2000)), int64(p.movieScale))
 	}
 }
 

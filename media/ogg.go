@@ -117,7 +117,7 @@ func readOgg(s *source, info *Info) error {
 		return malformed(info.Format, "last granule position %d is not past the start", granule)
 	}
 	rate := int64(info.SampleRate)
-	info.DurationMs = samples * 1000 / rate
+	info.DurationMs = toMs(samples, rate)
 	if info.DurationMs > 0 {
 		info.Bitrate = int(s.size * 8 / info.DurationMs)
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 const (
-	headSize = 64 << 10 // bytes cached from the start of every file
+	headSize = 16 << 10 // bytes cached from the start of every file
 	maxAlloc = 16 << 20 // largest single read a header may ask for
 )
 
@@ -20,6 +20,21 @@ type source struct {
 	ra   io.ReaderAt
 	size int64
 	head []byte
+	// win caches one more region (such as an MP4 moov box) read at once.
+	win    []byte
+	winOff int64
+}
+
+// preload reads [off, off+n) into the window cache when it is small enough,
+// so that parsing it costs one read instead of one per box.
+func (s *source) preload(off, n int64) {
+	if n <= 0 || n > 4<<20 || off < 0 || off > s.size || n > s.size-off {
+		return
+	}
+	buf := make([]byte, n)
+	if s.readInto(buf, off) == nil {
+		s.win, s.winOff = buf, off
+	}
 }
 
 func newSource(r io.ReadSeeker, size int64) (*source, error) {
@@ -42,6 +57,10 @@ func (s *source) readInto(p []byte, off int64) error {
 	}
 	if off+int64(len(p)) <= int64(len(s.head)) {
 		copy(p, s.head[off:])
+		return nil
+	}
+	if off >= s.winOff && off+int64(len(p)) <= s.winOff+int64(len(s.win)) {
+		copy(p, s.win[off-s.winOff:])
 		return nil
 	}
 	if s.ra != nil {
@@ -77,6 +96,9 @@ func (s *source) bytes(off int64, n int64) ([]byte, error) {
 	}
 	if off+n <= int64(len(s.head)) {
 		return s.head[off : off+n : off+n], nil
+	}
+	if w := off - s.winOff; w >= 0 && off+n <= s.winOff+int64(len(s.win)) {
+		return s.win[w : w+n : w+n], nil
 	}
 	p := make([]byte, n)
 	return p, s.readInto(p, off)

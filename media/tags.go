@@ -12,21 +12,21 @@ type tagMap map[string][]string
 
 // keyAliases maps the spellings different taggers use to one key.
 var keyAliases = map[string]string{
-	"ALBUM ARTIST":                 "ALBUMARTIST",
-	"ALBUM_ARTIST":                 "ALBUMARTIST",
-	"TRACK":                        "TRACKNUMBER",
-	"DISC":                         "DISCNUMBER",
-	"TOTALTRACKS":                  "TRACKTOTAL",
-	"TOTALDISCS":                   "DISCTOTAL",
-	"MUSICBRAINZ TRACK ID":         "MUSICBRAINZ_TRACKID",
-	"MUSICBRAINZ_RECORDINGID":      "MUSICBRAINZ_TRACKID",
-	"MUSICBRAINZ RECORDING ID":     "MUSICBRAINZ_TRACKID",
-	"COM.APPLE.QUICKTIME.TITLE":    "TITLE",
-	"COM.APPLE.QUICKTIME.ARTIST":   "ARTIST",
-	"COM.APPLE.QUICKTIME.ALBUM":    "ALBUM",
-	"COM.APPLE.QUICKTIME.GENRE":    "GENRE",
-	"COM.APPLE.QUICKTIME.YEAR":     "DATE",
-	"COM.APPLE.QUICKTIME.ISRC":     "ISRC",
+	"ALBUM ARTIST":                     "ALBUMARTIST",
+	"ALBUM_ARTIST":                     "ALBUMARTIST",
+	"TRACK":                            "TRACKNUMBER",
+	"DISC":                             "DISCNUMBER",
+	"TOTALTRACKS":                      "TRACKTOTAL",
+	"TOTALDISCS":                       "DISCTOTAL",
+	"MUSICBRAINZ TRACK ID":             "MUSICBRAINZ_TRACKID",
+	"MUSICBRAINZ_RECORDINGID":          "MUSICBRAINZ_TRACKID",
+	"MUSICBRAINZ RECORDING ID":         "MUSICBRAINZ_TRACKID",
+	"COM.APPLE.QUICKTIME.TITLE":        "TITLE",
+	"COM.APPLE.QUICKTIME.ARTIST":       "ARTIST",
+	"COM.APPLE.QUICKTIME.ALBUM":        "ALBUM",
+	"COM.APPLE.QUICKTIME.GENRE":        "GENRE",
+	"COM.APPLE.QUICKTIME.YEAR":         "DATE",
+	"COM.APPLE.QUICKTIME.ISRC":         "ISRC",
 	"COM.APPLE.QUICKTIME.CREATIONDATE": "DATE",
 }
 
@@ -96,9 +96,17 @@ func (m tagMap) apply(info *Info) {
 	}
 }
 
-// NormalizeISRC trims s, drops NUL bytes and upper-cases it.
+// NormalizeISRC puts an ISRC in the form Spotify's external_ids use: upper
+// case, without NUL bytes (M4A), hyphens, dots or spaces ("US-RC1-76-07839"
+// → "USRC17607839"). Use it on both sides before comparing.
 func NormalizeISRC(s string) string {
-	return strings.ToUpper(strings.TrimSpace(strings.ReplaceAll(s, "\x00", "")))
+	return strings.ToUpper(strings.Map(func(r rune) rune {
+		switch r {
+		case 0, '-', '.', ' ', '\t', '_':
+			return -1
+		}
+		return r
+	}, s))
 }
 
 // numPair parses "3", "3/12" or "03 of 12".

@@ -29,7 +29,7 @@ func readWAV(s *source, info *Info) error {
 		byteRate       int64
 		fmtCode        uint16
 		factSamples    int64 = -1
-		infoTags, id3s = tagMap{}, tagMap{}
+		infoTags, id3s       = tagMap{}, tagMap{}
 		tagErrs        error
 	)
 	off := int64(12)
@@ -99,12 +99,12 @@ func readWAV(s *source, info *Info) error {
 	switch fmtCode {
 	case 1, 3:
 		info.Codec = "pcm"
-		info.DurationMs = dataSize * 1000 / byteRate
+		info.DurationMs = toMs(dataSize, byteRate)
 	default:
 		info.Codec = fmt.Sprintf("wav-0x%04x", fmtCode)
-		info.DurationMs = dataSize * 1000 / byteRate
+		info.DurationMs = toMs(dataSize, byteRate)
 		if factSamples > 0 {
-			info.DurationMs = factSamples * 1000 / int64(info.SampleRate)
+			info.DurationMs = toMs(factSamples, int64(info.SampleRate))
 		}
 	}
 	info.Bitrate = int(byteRate * 8 / 1000)
