@@ -61,7 +61,8 @@ then TAPEDECK_<SECTION>_<KEY> environment variables.`,
 	pf.StringVar(&a.configPath, "config", "", "config file (default $XDG_CONFIG_HOME/tapedeck/config.toml)")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log debug details")
 	pf.BoolVar(&a.logJSON, "log-json", false, "write logs as JSON lines")
-	root.AddCommand(a.scanCmd(), a.tracksCmd(), a.configCmd(), versionCmd())
+	root.AddCommand(a.scanCmd(), a.tracksCmd(), a.configCmd(), versionCmd(),
+		a.loginCmd(), a.logoutCmd(), a.syncCmd(), a.playlistsCmd(), a.playlistCmd())
 	return root
 }
 
