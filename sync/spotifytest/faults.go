@@ -91,7 +91,7 @@ func (s *Server) takeFault(route string) *Fault {
 
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault, h http.HandlerFunc) {
 	if f.Hang > 0 && !s.hang(r, f.Hang) {
-		return
+		panic(http.ErrAbortHandler) // drop the connection without answering
 	}
 	if f.Reset {
 		reset(w)

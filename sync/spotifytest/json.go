@@ -166,13 +166,13 @@ type thumbnailJSON struct {
 
 // entryJSON is a playlist track object.
 type entryJSON struct {
-	AddedAt        *string         `json:"added_at"`
-	AddedBy        *userRefJSON    `json:"added_by"`
-	IsLocal        bool            `json:"is_local"`
-	Item           json.RawMessage `json:"item,omitempty"`
-	PrimaryColor   *string         `json:"primary_color"`
-	Track          json.RawMessage `json:"track,omitempty"`
-	VideoThumbnail thumbnailJSON   `json:"video_thumbnail"`
+	AddedAt        *string       `json:"added_at"`
+	AddedBy        *userRefJSON  `json:"added_by"`
+	IsLocal        bool          `json:"is_local"`
+	Item           *any          `json:"item,omitempty"`
+	PrimaryColor   *string       `json:"primary_color"`
+	Track          *any          `json:"track,omitempty"`
+	VideoThumbnail thumbnailJSON `json:"video_thumbnail"`
 }
 
 type savedTrackJSON struct {
@@ -417,8 +417,6 @@ func (x render) episodeAsTrack(e *Episode) trackJSON {
 	}
 }
 
-var jsonNull = json.RawMessage("null")
-
 // entry renders one playlist track object under the keys keys selects.
 func (x render) entry(it Item, owner string, keys KeyMode, episodes bool) entryJSON {
 	var obj any
@@ -432,20 +430,13 @@ func (x render) entry(it Item, owner string, keys KeyMode, episodes bool) entryJ
 	case it.Local != nil:
 		obj = x.local(it.Local)
 	}
-	raw := jsonNull
-	if obj != nil {
-		b, err := json.Marshal(obj)
-		if err != nil {
-			panic(err)
-		}
-		raw = b
-	}
+	// A pointer to a nil interface is sent as null, a nil pointer not at all.
 	e := entryJSON{IsLocal: it.Local != nil}
 	if keys.item() {
-		e.Item = raw
+		e.Item = &obj
 	}
 	if keys.track() {
-		e.Track = raw
+		e.Track = &obj
 	}
 	if !it.AddedAt.IsZero() {
 		by := it.AddedBy

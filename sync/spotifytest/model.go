@@ -3,6 +3,7 @@ package spotifytest
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"time"
 )
@@ -109,20 +110,38 @@ type LocalFile struct {
 // from everything a client could see of the playlist.
 func snapshot(p *Playlist) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%v%v\x00", p.Name, p.Description, p.OwnerID, p.Public, p.Collaborative)
+	str := func(ss ...string) {
+		for _, s := range ss {
+			h.Write([]byte(s))
+			h.Write([]byte{0})
+		}
+	}
+	num := func(ns ...int64) {
+		for _, n := range ns {
+			h.Write(binary.LittleEndian.AppendUint64(nil, uint64(n)))
+		}
+	}
+	str(p.Name, p.Description, p.OwnerID, p.OwnerName, fmt.Sprint(p.Public, p.Collaborative, p.Forbidden))
 	for _, it := range p.Items {
-		fmt.Fprintf(h, "%d|%s|", it.AddedAt.UnixNano(), it.AddedBy)
+		num(it.AddedAt.UnixNano())
+		str(it.AddedBy)
 		switch {
 		case it.Track != nil:
-			fmt.Fprintf(h, "t%+v", *it.Track)
+			t := it.Track
+			str("t", t.ID, t.Name, t.Album.ID, t.Album.Name, t.Album.ReleaseDate, t.ISRC)
+			num(int64(t.DurationMs), int64(t.DiscNumber), int64(t.TrackNumber))
+			for _, a := range t.Artists {
+				str(a.ID, a.Name)
+			}
 		case it.Episode != nil:
-			fmt.Fprintf(h, "e%+v", *it.Episode)
+			str("e", it.Episode.ID, it.Episode.Name, it.Episode.Show.ID)
 		case it.Local != nil:
-			fmt.Fprintf(h, "l%+v", *it.Local)
+			l := it.Local
+			str("l", l.Name, l.Artist, l.Album)
+			num(int64(l.DurationMs))
 		default:
-			h.Write([]byte("n"))
+			str("n")
 		}
-		h.Write([]byte{0})
 	}
 	return base64.StdEncoding.EncodeToString(h.Sum(nil)[:24])
 }

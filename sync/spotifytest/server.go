@@ -26,6 +26,17 @@ const (
 	KeysTrack
 )
 
+// String is the mode's name as the fakespotify command's -keys flag takes it.
+func (k KeyMode) String() string {
+	switch k {
+	case KeysBoth:
+		return "both"
+	case KeysTrack:
+		return "track"
+	}
+	return "item"
+}
+
 func (k KeyMode) item() bool  { return k != KeysTrack }
 func (k KeyMode) track() bool { return k != KeysItem }
 

@@ -21,13 +21,16 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "fakespotify:", err)
 		os.Exit(2)
 	}
 }
 
-func run(args []string, out io.Writer) error {
+// run serves until ctx is done.
+func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("fakespotify", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (loopback; port 0 picks a free one)")
 	playlists := fs.Int("playlists", 10, "number of generated playlists")
@@ -58,8 +61,6 @@ func run(args []string, out io.Writer) error {
 	fmt.Fprintf(out, "export TAPEDECK_SPOTIFY_CLIENT_ID=%s\n\n", srv.ClientID)
 	fmt.Fprintln(out, "Press Ctrl-C to stop.")
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	<-ctx.Done()
 	return nil
 }
