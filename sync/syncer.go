@@ -65,8 +65,8 @@ func NewSyncer(client *Client, store *cache.Store) *Syncer {
 // replaced in one transaction, so a failure leaves its previous version
 // whole. Playlists are dropped only after the account's list was read in
 // full.
-func (s *Syncer) Sync(ctx context.Context) (Result, error) {
-	res := Result{Errors: []PlaylistError{}}
+func (s *Syncer) Sync(ctx context.Context) (res Result, err error) {
+	res.Errors = []PlaylistError{}
 	start := s.client.Requests()
 	defer func() { res.Requests = s.client.Requests() - start }()
 
@@ -169,7 +169,7 @@ func (s *Syncer) syncPlaylist(ctx context.Context, pos int, ap apiPlaylist, know
 		}
 		return outcome{unchanged: true}
 	}
-	items, err := s.fetchItems(ctx, "/playlists/"+url.PathEscape(ap.ID)+"/items?limit="+strconv.Itoa(itemsPageSize), 0)
+	items, err := s.fetchItems(ctx, "/playlists/"+url.PathEscape(ap.ID)+"/items?additional_types=track,episode&limit="+strconv.Itoa(itemsPageSize), 0)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && apiErr.Status == http.StatusForbidden {
 		// Development-mode apps may read only playlists the listener owns
