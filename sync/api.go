@@ -1,8 +1,6 @@
 package sync
 
 import (
-	"encoding/json"
-
 	"github.com/tapedeck/tapedeck/cache"
 	"github.com/tapedeck/tapedeck/media"
 )
@@ -52,11 +50,11 @@ func (p apiPlaylist) total() int {
 
 // apiEntry is a playlist track object or a saved track object.
 type apiEntry struct {
-	AddedAt string          `json:"added_at"`
-	AddedBy *apiRef         `json:"added_by"`
-	IsLocal bool            `json:"is_local"`
-	Item    json.RawMessage `json:"item"`
-	Track   json.RawMessage `json:"track"`
+	AddedAt string    `json:"added_at"`
+	AddedBy *apiRef   `json:"added_by"`
+	IsLocal bool      `json:"is_local"`
+	Item    *apiTrack `json:"item"`  // since 2026; null for an unavailable entry
+	Track   *apiTrack `json:"track"` // deprecated, may still come
 }
 
 type apiTrack struct {
@@ -85,17 +83,13 @@ type apiTrack struct {
 }
 
 // track converts an entry; nil means an unavailable entry (null item).
-func (e apiEntry) track() (*cache.SpotifyTrack, error) {
-	raw := e.Item
-	if isNull(raw) {
-		raw = e.Track
+func (e apiEntry) track() *cache.SpotifyTrack {
+	t := e.Item
+	if t == nil {
+		t = e.Track
 	}
-	if isNull(raw) {
-		return nil, nil
-	}
-	var t apiTrack
-	if err := json.Unmarshal(raw, &t); err != nil {
-		return nil, err
+	if t == nil {
+		return nil
 	}
 	out := &cache.SpotifyTrack{
 		URI: t.URI, Kind: "track", Name: t.Name, Artists: refs(t.Artists), DurationMs: t.DurationMs,
@@ -123,13 +117,9 @@ func (e apiEntry) track() (*cache.SpotifyTrack, error) {
 		out.ID = "local:" + t.URI
 	}
 	if out.URI == "" && out.ID == "" {
-		return nil, nil
+		return nil
 	}
-	return out, nil
-}
-
-func isNull(raw json.RawMessage) bool {
-	return len(raw) == 0 || string(raw) == "null"
+	return out
 }
 
 func refs(in []apiRef) []cache.Artist {

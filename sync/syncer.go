@@ -211,14 +211,13 @@ func (s *Syncer) syncLiked(ctx context.Context, old cache.Playlist) outcome {
 	if !old.SyncedAt.IsZero() && old.Total == p.Total && old.NewestAddedAt == p.NewestAddedAt {
 		return outcome{unchanged: true}
 	}
-	items, err := convert(first.Items, 0)
-	if err == nil && first.Next != nil {
-		var rest []cache.PlaylistItem
-		rest, err = s.fetchItems(ctx, *first.Next, len(items))
+	items := convert(first.Items, 0)
+	if first.Next != nil {
+		rest, err := s.fetchItems(ctx, *first.Next, len(items))
+		if err != nil {
+			return s.failed(p, err)
+		}
 		items = append(items, rest...)
-	}
-	if err != nil {
-		return s.failed(p, err)
 	}
 	if err := s.store.ReplacePlaylist(ctx, p, items); err != nil {
 		return s.failed(p, err)
@@ -234,30 +233,22 @@ func (s *Syncer) fetchItems(ctx context.Context, ref string, pos int) ([]cache.P
 		if err := s.client.get(ctx, ref, &pg); err != nil {
 			return nil, err
 		}
-		items, err := convert(pg.Items, pos+len(out))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, items...)
+		out = append(out, convert(pg.Items, pos+len(out))...)
 		ref = deref(pg.Next)
 	}
 	return out, nil
 }
 
-func convert(entries []apiEntry, pos int) ([]cache.PlaylistItem, error) {
+func convert(entries []apiEntry, pos int) []cache.PlaylistItem {
 	out := make([]cache.PlaylistItem, 0, len(entries))
 	for i, e := range entries {
-		t, err := e.track()
-		if err != nil {
-			return nil, fmt.Errorf("entry %d: %w", pos+i, err)
-		}
-		it := cache.PlaylistItem{Position: pos + i, AddedAt: e.AddedAt, Track: t}
+		it := cache.PlaylistItem{Position: pos + i, AddedAt: e.AddedAt, Track: e.track()}
 		if e.AddedBy != nil {
 			it.AddedBy = e.AddedBy.ID
 		}
 		out = append(out, it)
 	}
-	return out, nil
+	return out
 }
 
 func deref(s *string) string {
