@@ -62,6 +62,12 @@ type Spotify struct {
 type Player struct {
 	// Output is "speaker", "null" or "pipe:PATH".
 	Output string `toml:"output"`
+	// ReplayGain is "off", "track" or "album".
+	ReplayGain string `toml:"replaygain"`
+	// PreampDB is added to the ReplayGain adjustment.
+	PreampDB float64 `toml:"preamp_db"`
+	// SampleRate is the output rate: 44100 or 48000.
+	SampleRate int `toml:"sample_rate"`
 }
 
 // Duration is a time.Duration written as "30m" or "1h" in TOML and env.
@@ -96,7 +102,7 @@ func Default(env Env) Config {
 			RedirectURL:  "http://127.0.0.1:8274/callback",
 			SyncInterval: Duration{30 * time.Minute},
 		},
-		Player: Player{Output: "speaker"},
+		Player: Player{Output: "speaker", ReplayGain: "off", SampleRate: 44100},
 	}
 }
 
@@ -196,6 +202,12 @@ func setField(f reflect.Value, raw string) error {
 			return fmt.Errorf("want a whole number, got %q", raw)
 		}
 		f.SetInt(int64(n))
+	case reflect.Float64:
+		v, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+		if err != nil {
+			return fmt.Errorf("want a number, got %q", raw)
+		}
+		f.SetFloat(v)
 	case reflect.Slice:
 		var list []string
 		for _, s := range filepath.SplitList(raw) {
@@ -283,6 +295,17 @@ func (c Config) Validate() error {
 	}
 	if err := checkOutput(c.Player.Output); err != nil {
 		bad("player.output", "%v", err)
+	}
+	switch c.Player.ReplayGain {
+	case "off", "track", "album":
+	default:
+		bad("player.replaygain", "%q: use \"off\", \"track\" or \"album\"", c.Player.ReplayGain)
+	}
+	if c.Player.SampleRate != 44100 && c.Player.SampleRate != 48000 {
+		bad("player.sample_rate", "%d: use 44100 or 48000", c.Player.SampleRate)
+	}
+	if c.Player.PreampDB < -20 || c.Player.PreampDB > 20 {
+		bad("player.preamp_db", "%g dB is out of range: use -20 to 20", c.Player.PreampDB)
 	}
 	return errors.Join(errs...)
 }

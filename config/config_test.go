@@ -155,6 +155,8 @@ func TestBrokenFilesNameLineAndField(t *testing.T) {
 		{"localhost redirect", "[spotify]\nredirect_url = \"http://localhost:8274/callback\"\n", "http://127.0.0.1:8274/callback"},
 		{"public listen without token", "[http]\nlisten = \"0.0.0.0:8273\"\n", "http.token"},
 		{"bad output", "[player]\noutput = \"hdmi\"\n", "player.output"},
+		{"bad replaygain", "[player]\nreplaygain = \"loud\"\n", "player.replaygain"},
+		{"bad rate", "[player]\nsample_rate = 96000\n", "player.sample_rate"},
 		{"bad api url", "[spotify]\napi_url = \"ftp://x\"\n", "spotify.api_url"},
 	}
 	for _, tc := range cases {
@@ -169,6 +171,17 @@ func TestBrokenFilesNameLineAndField(t *testing.T) {
 				t.Errorf("error %q does not mention %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestEnvFloatAndInt(t *testing.T) {
+	env, _ := fakeEnv(t, "TAPEDECK_PLAYER_PREAMP_DB", "-3.5", "TAPEDECK_PLAYER_SAMPLE_RATE", "48000", "TAPEDECK_PLAYER_REPLAYGAIN", "album")
+	l, err := Load("", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := l.Config.Player; p.PreampDB != -3.5 || p.SampleRate != 48000 || p.ReplayGain != "album" {
+		t.Errorf("player = %+v", p)
 	}
 }
 

@@ -29,12 +29,22 @@ s16le stereo PCM for Snapcast, into a FIFO made if missing, or a file);
 the default is player.output from the configuration.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
+			cfg, err := a.load()
+			if err != nil {
+				return err
+			}
+			fl := cmd.Flags()
 			if output == "" {
-				cfg, err := a.load()
-				if err != nil {
-					return err
-				}
 				output = cfg.Player.Output
+			}
+			if !fl.Changed("replaygain") {
+				replaygain = cfg.Player.ReplayGain
+			}
+			if !fl.Changed("preamp") {
+				preamp = cfg.Player.PreampDB
+			}
+			if !fl.Changed("rate") {
+				rate = cfg.Player.SampleRate
 			}
 			out, err := player.ParseOutput(output)
 			if err != nil {
@@ -59,9 +69,9 @@ the default is player.output from the configuration.`,
 	}
 	f := c.Flags()
 	f.StringVarP(&output, "output", "o", "", "speaker, null or pipe:PATH (default player.output)")
-	f.StringVar(&replaygain, "replaygain", "off", "ReplayGain: off, track or album")
-	f.Float64Var(&preamp, "preamp", 0, "dB added to the ReplayGain")
-	f.IntVar(&rate, "rate", 44100, "output sample rate: 44100 or 48000")
+	f.StringVar(&replaygain, "replaygain", "off", "ReplayGain: off, track or album (default player.replaygain)")
+	f.Float64Var(&preamp, "preamp", 0, "dB added to the ReplayGain (default player.preamp_db)")
+	f.IntVar(&rate, "rate", 44100, "output sample rate: 44100 or 48000 (default player.sample_rate)")
 	f.IntVar(&volume, "volume", 100, "software volume, 0-100")
 	return c
 }
