@@ -15,12 +15,22 @@
 #   BENCH_STRICT=0          1: exit 2 when a goal is missed
 #   TAPEDECK_BIN=bin/tapedeck       binary under test
 #   BENCH_NO_INSTALL=1      never run apt-get (missing peers are skipped)
+#   BENCH_KEEP=1            keep the run's scratch dir (peer configs, logs, databases)
+#
+# Library: N files in Artist/Album/NN Title.ext (albums of 10, up to 100 artists), MP3 (ID3v2.4
+# and v2.3 by album) / FLAC / Ogg Vorbis in turn, made from one encoded base file per format by
+# `ffmpeg -c copy` (one ffmpeg process per 40 files, nproc in parallel; ~15-30 s for 2000 files);
+# tags: title, artist, album, album artist, track/total, disc/total, date, genre, ISRC (TSRC frame
+# in MP3), MusicBrainz track id (UFID frame in MP3, added with python3-mutagen).
 #
 # Method: every tool scans the same generated tree in the same run, with the page cache warm
-# (the tree is read once before measuring), so "cold" means an empty database, not a cold disk.
-# Times: wall clock around the command (date +%s.%N), best of BENCH_RUNS; hyperfine, if installed,
-# gives tapedeck's times (it is cheap to repeat). Max RSS: /usr/bin/time -f %M (VmHWM for MPD,
-# which is a daemon: its whole life, start-up + scan).
+# (the tree is read before each tool), so "cold" means an empty database, not a cold disk.
+# Times: wall clock around the command (bash EPOCHREALTIME), best of BENCH_RUNS (3x as many runs for the
+# cheap unchanged rescans of tapedeck and MPD); hyperfine, if installed, also times tapedeck and
+# the minimum of both is kept. Max RSS: /usr/bin/time -f %M (MPD: VmHWM of the daemon, its whole
+# life: start-up + scan). Peers: MPD `mpc update --wait` (from an empty db; then again, unchanged),
+# beets `beet import -A -q` (fresh db; unchanged = `beet update`), Mopidy `mopidy local scan`
+# (fresh data dir; then again). All with temp configs under BENCH_DIR, no network.
 # Goals checked: tapedeck cold >= 2x faster than the fastest peer's cold scan; tapedeck unchanged
 # <= MPD's unchanged update; tapedeck max RSS < 60 MB.
 set -euo pipefail
@@ -64,7 +74,9 @@ cleanup() {
   for p in "${BG_PIDS[@]}"; do
     wait "$p" 2>/dev/null || true
   done
-  [[ -n $WORK && -d $WORK ]] && rm -rf "$WORK"
+  if [[ -n $WORK && -d $WORK ]]; then
+    if [[ ${BENCH_KEEP:-0} = 1 ]]; then log "kept $WORK (configs, logs, databases)"; else rm -rf "$WORK"; fi
+  fi
   return 0
 }
 trap cleanup EXIT
@@ -73,13 +85,13 @@ trap 'exit 130' INT TERM
 # ---------------------------------------------------------------- 1. dependencies
 have() { command -v "$1" >/dev/null 2>&1; }
 peer_wanted() { [[ " $PEERS " == *" $1 "* ]]; }
-mopidy_local_ok() { have mopidy && dpkg -s mopidy-local >/dev/null 2>&1; }
 
 missing_pkgs() {
   local m=()
   have ffmpeg || m+=(ffmpeg)
   have ffprobe || m+=(ffmpeg)
   [[ -x /usr/bin/time ]] || m+=(time)
+  /usr/bin/python3 -c 'import mutagen' 2>/dev/null || m+=(python3-mutagen) # MP3 UFID frames (see make_library)
   if [[ $GEN_ONLY = 0 ]]; then
     peer_wanted mpd && { have mpd || m+=(mpd); have mpc || m+=(mpc); }
     peer_wanted beets && { have beet || m+=(beets); }
@@ -95,14 +107,15 @@ if [[ -n ${MISSING// } ]]; then
   elif [[ $(id -u) = 0 ]]; then
     log "installing: $MISSING"
     # shellcheck disable=SC2086
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $MISSING >"$BENCH_DIR.apt.log" 2>&1 \
-       && ! { DEBIAN_FRONTEND=noninteractive apt-get update >>"$BENCH_DIR.apt.log" 2>&1 &&
-              DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $MISSING >>"$BENCH_DIR.apt.log" 2>&1; }; then
-      log "apt-get install failed (see $BENCH_DIR.apt.log); missing peers will be skipped"
+    mkdir -p "$BENCH_DIR"
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y $MISSING >"$BENCH_DIR/apt.log" 2>&1 \
+       && ! { DEBIAN_FRONTEND=noninteractive apt-get update >>"$BENCH_DIR/apt.log" 2>&1 &&
+              DEBIAN_FRONTEND=noninteractive apt-get install -y $MISSING >>"$BENCH_DIR/apt.log" 2>&1; }; then
+      log "apt-get install failed (see $BENCH_DIR/apt.log); missing peers will be skipped"
     fi
   else
     echo "scan.sh: missing packages: $MISSING" >&2
-    echo "install them with:  sudo apt-get install -y mpd mpc beets mopidy mopidy-local ffmpeg time" >&2
+    echo "install them with:  sudo apt-get install -y mpd mpc beets mopidy mopidy-local ffmpeg time python3-mutagen" >&2
     exit 1
   fi
 fi
@@ -172,11 +185,39 @@ check_tags() { # file -> ffprobe must show the tags we wrote
     grep -qi "^TAG:$k=" <<<"$out" || die "generated file lacks tag $k: $f"$'\n'"$out"
   done
   grep -qiE '^TAG:(TSRC|ISRC)=QZ' <<<"$out" || die "generated file lacks ISRC: $f"$'\n'"$out"
-  grep -qiE '^TAG:(MusicBrainz Track Id|MUSICBRAINZ_TRACKID)=' <<<"$out" || die "no MusicBrainz id: $f"
+  if [[ $f = *.mp3 ]]; then
+    [[ $(head -c 4096 "$f" | grep -ac 'http://musicbrainz.org\|MusicBrainz Track Id' || true) != 0 ]] || die "no MusicBrainz id: $f"
+  else
+    grep -qiE '^TAG:MUSICBRAINZ_TRACKID=' <<<"$out" || die "no MusicBrainz id: $f"
+  fi
+}
+
+GEN_VERSION="tapedeck-bench-library v2"   # bump when the generated files change
+
+# MP3s get the MusicBrainz recording id the way Picard writes it, a UFID frame owned by
+# http://musicbrainz.org (what MPD, beets and TagLib read as MUSICBRAINZ_TRACKID); ffmpeg cannot
+# write UFID, so mutagen (python3-mutagen, a beets dependency) adds it in one process.
+# Without mutagen the id stays in ffmpeg's TXXX "MusicBrainz Track Id".
+add_ufid() { # dir manifest
+  if ! "$PY" -c 'import mutagen' 2>/dev/null; then
+    log "python3-mutagen missing: MP3 MusicBrainz ids stay in TXXX:MusicBrainz Track Id"; return 0
+  fi
+  awk -F'\t' '$1 == "mp3" {print $3 "\t" $2 "\t" $15}' "$2" | (cd "$1" && "$PY" -c '
+import sys
+from mutagen.id3 import ID3, UFID
+for line in sys.stdin:
+    rel, ver, mbid = line.rstrip("\n").split("\t")
+    t = ID3(rel)
+    t.delall("TXXX:MusicBrainz Track Id")
+    t.add(UFID(owner="http://musicbrainz.org", data=mbid.encode()))
+    if ver == "3":
+        t.update_to_v23()  # else mutagen writes v2.4 frames (TDRC) into a v2.3 tag
+    t.save(rel, v2_version=int(ver), v1=0)
+')
 }
 
 make_library() {
-  if [[ -f $LIB.done ]]; then
+  if [[ -f $LIB.done && $(cat "$LIB.done") = "$GEN_VERSION" ]]; then
     log "using cached library $LIB ($N files)"
     return 0
   fi
@@ -219,6 +260,7 @@ make_library() {
   find "$BENCH_DIR/chunks-$LIBNAME" -name '*.??' -print0 |
     xargs -0 -n 1 -P "$JOBS" bash -c 'gen_chunk "$3" "$1" "$2"' _ "$tmp" "$BASE" 2>&1 |
     sed -n 1,20p >&2 || true
+  add_ufid "$tmp" "$man"
   local got
   got=$(find "$tmp" -type f \( -name '*.mp3' -o -name '*.flac' -o -name '*.ogg' \) | wc -l)
   [[ $got = "$N" ]] || die "generated $got files, expected $N"
@@ -233,7 +275,7 @@ make_library() {
   [[ $(head -c 4096 "$f" | grep -ac $'TXXX[^T]*TSRC' || true) = 0 ]] || die "TSRC written as TXXX in $f"
   rm -rf "$BENCH_DIR/chunks-$LIBNAME"
   mv "$tmp" "$LIB"
-  touch "$LIB.done"
+  echo "$GEN_VERSION" >"$LIB.done"
   t1=$(date +%s.%N)
   log "generated $N files ($(du -sh "$LIB" | cut -f1)) in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s"
 }
@@ -246,27 +288,41 @@ fi
 
 # ---------------------------------------------------------------- 3. measurements
 WORK=$(mktemp -d "$BENCH_DIR/run.XXXXXX")
-log "warming the page cache (reading the tree once)"
-find "$LIB" -type f -print0 | xargs -0 cat >/dev/null
+# The page cache is warmed before each tool: on this VM the cache was seen dropped between runs.
+warm_cache() { find "$LIB" -type f -print0 | xargs -0 cat >/dev/null; }
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
-now() { date +%s.%N; }
+# clock VAR: wall-clock seconds into VAR without a fork (bash 5 EPOCHREALTIME; $(date) costs ~5 ms)
+clock() {
+  if [[ -n ${EPOCHREALTIME:-} ]]; then printf -v "$1" '%s' "${EPOCHREALTIME/,/.}"
+  else printf -v "$1" '%s' "$(date +%s.%N)"; fi
+}
 sub() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", b-a}'; }
 minf() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || b+0 < a+0) print b; else print a }'; }
 maxi() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || b+0 > a+0) print b; else print a }'; }
 
 # Result table rows: tool|cold s|unchanged s|max RSS KB|tracks|note
-declare -A COLD=() UNCH=() RSS=() TRACKS=() NOTE=() VERSION=()
+declare -A COLD=() UNCH=() RSS=() TRACKS=() NOTE=() VERSION=() SAMPLES=()
 TOOLS=()
 
 # timed CMD...: runs CMD under /usr/bin/time; sets T (seconds) and R (max RSS KB); output -> $WORK/out
 timed() {
   local t0 t1 rc=0
-  t0=$(now)
+  clock t0
   /usr/bin/time -f '%M' -o "$WORK/rss" "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
-  t1=$(now)
+  clock t1
   T=$(sub "$t0" "$t1")
   R=$(tail -1 "$WORK/rss")
   [[ $R =~ ^[0-9]+$ ]] || R=0
+  return $rc
+}
+# bare CMD...: like timed, without the /usr/bin/time wrapper (it adds a few ms), no RSS
+bare() {
+  local t0 t1 rc=0
+  clock t0
+  "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
+  clock t1
+  T=$(sub "$t0" "$t1")
   return $rc
 }
 
@@ -285,38 +341,51 @@ bench_tapedeck() {
   if [[ ! -x $TAPEDECK ]]; then
     NOTE[$name]="binary $TAPEDECK not found (run make build)"; log "${NOTE[$name]}"; return 0
   fi
-  VERSION[$name]=$("$TAPEDECK" --version 2>/dev/null | sed -n 1p || true)
+  # built-in defaults only: no user config file may leak in (empty XDG_CONFIG_HOME)
+  mkdir -p "$WORK/td-xdg"
+  export XDG_CONFIG_HOME="$WORK/td-xdg"
+  unset TAPEDECK_CONFIG
   export TAPEDECK_LIBRARY_DIRS="$LIB"
   export TAPEDECK_STATE_DIR="$st"
+  VERSION[$name]=$( { "$TAPEDECK" version 2>/dev/null || "$TAPEDECK" --version 2>/dev/null; } | sed -n 1p || true)
+  warm_cache
   log "tapedeck: cold scan x$RUNS"
-  for ((i = 0; i < RUNS; i++)); do
+  for ((i = 0; i <= RUNS; i++)); do
     rm -rf "$st"; mkdir -p "$st"
-    timed "$TAPEDECK" scan --json || { NOTE[$name]="scan failed: $(tail -3 "$WORK/err" | tr '\n' ' ')"; log "${NOTE[$name]}"; return 0; }
-    best_c=$(minf "$best_c" "$T"); rss=$(maxi "$rss" "$R")
+    if ((i == RUNS)); then # one more run, under /usr/bin/time, for the max RSS
+      timed "$TAPEDECK" scan --json || { NOTE[$name]="scan failed: $(tail -3 "$WORK/err" | tr '\n' ' ')"; log "${NOTE[$name]}"; return 0; }
+      rss=$(maxi "$rss" "$R"); break
+    fi
+    bare "$TAPEDECK" scan --json || { NOTE[$name]="scan failed: $(tail -3 "$WORK/err" | tr '\n' ' ')"; log "${NOTE[$name]}"; return 0; }
+    best_c=$(minf "$best_c" "$T"); SAMPLES[$name.cold]+=" $T"
   done
   added=$(grep -o '"added":[ ]*[0-9]*' "$WORK/out" | grep -o '[0-9]*$' || true)
   TRACKS[$name]=${added:-?}
-  log "tapedeck: unchanged scan x$RUNS"
-  for ((i = 0; i < RUNS; i++)); do
-    timed "$TAPEDECK" scan --json || { NOTE[$name]="rescan failed: $(tail -3 "$WORK/err" | tr '\n' ' ')"; return 0; }
-    best_u=$(minf "$best_u" "$T"); rss=$(maxi "$rss" "$R")
+  local failed
+  failed=$(grep -o '"failed":[ ]*[0-9]*' "$WORK/out" | grep -o '[0-9]*$' || true)
+  [[ ${failed:-0} = 0 ]] || NOTE[$name]="cold scan reported failed=$failed"
+  log "tapedeck: unchanged scan x$((RUNS * 3))"
+  for ((i = 0; i < RUNS * 3; i++)); do
+    bare "$TAPEDECK" scan --json || { NOTE[$name]="rescan failed: $(tail -3 "$WORK/err" | tr '\n' ' ')"; return 0; }
+    best_u=$(minf "$best_u" "$T"); SAMPLES[$name.unch]+=" $T"
   done
+  timed "$TAPEDECK" scan --json && rss=$(maxi "$rss" "$R")
   added=$(grep -o '"added":[ ]*[0-9]*' "$WORK/out" | grep -o '[0-9]*$' || true)
-  [[ ${added:-0} = 0 ]] || NOTE[$name]="unchanged rescan reported added=$added"
-  if have hyperfine; then
+  [[ ${added:-0} = 0 ]] || NOTE[$name]="${NOTE[$name]:+${NOTE[$name]}; }unchanged rescan reported added=$added"
+  if have hyperfine && [[ $TAPEDECK != *" "* && $st != *" "* ]]; then
     # hyperfine repeats cheaply: use its minimum (it also catches outliers); RSS stays from above
     local hc hu
-    hyperfine -N -s none --runs "$RUNS" --prepare "rm -rf $st" --export-json "$WORK/hf-cold.json" \
+    hyperfine -N --runs "$RUNS" --prepare "rm -rf $st" --export-json "$WORK/hf-cold.json" \
       "$TAPEDECK scan --json" >"$WORK/hf.log" 2>&1 || true
-    hyperfine -N -s none --warmup 1 --runs $((RUNS * 3)) --export-json "$WORK/hf-unch.json" \
+    hyperfine -N --warmup 1 --runs $((RUNS * 3)) --export-json "$WORK/hf-unch.json" \
       "$TAPEDECK scan --json" >>"$WORK/hf.log" 2>&1 || true
     hc=$("$PY" -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["min"])' "$WORK/hf-cold.json" 2>/dev/null || true)
     hu=$("$PY" -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["min"])' "$WORK/hf-unch.json" 2>/dev/null || true)
-    [[ -n $hc ]] && best_c=$(minf "$best_c" "$hc")
-    [[ -n $hu ]] && best_u=$(minf "$best_u" "$hu")
+    [[ -n $hc ]] && best_c=$(minf "$best_c" "$hc") && SAMPLES[$name.cold]+=" (hyperfine min $hc)"
+    [[ -n $hu ]] && best_u=$(minf "$best_u" "$hu") && SAMPLES[$name.unch]+=" (hyperfine min $hu)"
   fi
   COLD[$name]=$best_c; UNCH[$name]=$best_u; RSS[$name]=$rss
-  unset TAPEDECK_LIBRARY_DIRS TAPEDECK_STATE_DIR
+  unset TAPEDECK_LIBRARY_DIRS TAPEDECK_STATE_DIR XDG_CONFIG_HOME
 }
 
 # ---- MPD (+ mpc)
@@ -377,20 +446,21 @@ EOF
   [[ -s $d/mpd.db ]] || { NOTE[$name]="could not create an empty database"; return 0; }
   cp "$d/mpd.db" "$d/empty.db"
   mpd_conf "$LIB"
+  warm_cache
   log "mpd: first database update x$RUNS (port $port)"
   for ((i = 0; i < RUNS; i++)); do
     cp "$d/empty.db" "$d/mpd.db"
     mpd_start "$d/mpd.conf" "$port" || { NOTE[$name]="failed to start"; return 0; }
     [[ $(mpc -p "$port" stats | awk '/^Songs:/ {print $2}') = 0 ]] || log "mpd: database not empty at start"
-    t0=$(now); mpc -q -p "$port" update --wait >/dev/null; t1=$(now)
-    best_c=$(minf "$best_c" "$(sub "$t0" "$t1")")
+    clock t0; mpc -q -p "$port" update --wait >/dev/null; clock t1
+    T=$(sub "$t0" "$t1"); best_c=$(minf "$best_c" "$T"); SAMPLES[$name.cold]+=" $T"
     songs=$(mpc -p "$port" stats | awk '/^Songs:/ {print $2}')
     if ((i == RUNS - 1)); then
-      log "mpd: unchanged update x$RUNS"
+      log "mpd: unchanged update x$((RUNS * 3))"
       local j
-      for ((j = 0; j < RUNS; j++)); do
-        t0=$(now); mpc -q -p "$port" update --wait >/dev/null; t1=$(now)
-        best_u=$(minf "$best_u" "$(sub "$t0" "$t1")")
+      for ((j = 0; j < RUNS * 3; j++)); do
+        clock t0; mpc -q -p "$port" update --wait >/dev/null; clock t1
+        T=$(sub "$t0" "$t1"); best_u=$(minf "$best_u" "$T"); SAMPLES[$name.unch]+=" $T"
       done
     fi
     rss=$(maxi "$rss" "$(mpd_hwm)")
@@ -420,11 +490,12 @@ import:
 EOF
   local -a env=(env HOME="$d/home" BEETSDIR="$d/beetsdir")
   VERSION[$name]=$("${env[@]}" beet -c "$d/config.yaml" version 2>/dev/null | sed -n 1p)
+  warm_cache
   log "beets: import -A (cold) x$RUNS"
   for ((i = 0; i < RUNS; i++)); do
     rm -f "$d/lib.db" "$d/beetsdir/state.pickle"
     timed "${env[@]}" beet -c "$d/config.yaml" import -A -q "$LIB" || { NOTE[$name]="import failed: $(tail -3 "$WORK/err" | tr '\n' ' ')"; return 0; }
-    best_c=$(minf "$best_c" "$T"); rss=$(maxi "$rss" "$R")
+    best_c=$(minf "$best_c" "$T"); SAMPLES[$name.cold]+=" $T"; rss=$(maxi "$rss" "$R")
   done
   n=$("${env[@]}" beet -c "$d/config.yaml" ls -f '$id' 2>/dev/null | wc -l)
   TRACKS[$name]=$n
@@ -432,7 +503,7 @@ EOF
   log "beets: update (unchanged) x$RUNS"
   for ((i = 0; i < RUNS; i++)); do
     timed "${env[@]}" beet -c "$d/config.yaml" update || { NOTE[$name]="update failed"; break; }
-    best_u=$(minf "$best_u" "$T"); rss=$(maxi "$rss" "$R")
+    best_u=$(minf "$best_u" "$T"); SAMPLES[$name.unch]+=" $T"; rss=$(maxi "$rss" "$R")
   done
   COLD[$name]=$best_c; UNCH[$name]=$best_u; RSS[$name]=$rss
 }
@@ -465,8 +536,10 @@ bench_mopidy() {
       case $ext in core|logging|audio|proxy|local|loglevels) ;; *) printf '[%s]\nenabled = false\n' "$ext" ;; esac
     done
   } >"$d/mopidy.conf"
-  if ! "${env[@]}" mopidy --config "$d/mopidy.conf" config 2>/dev/null | grep -q '^\[local\]'; then
-    NOTE[$name]="mopidy-local not installed (apt-get install -y mopidy-local)"; log "mopidy: ${NOTE[$name]}"; return 0
+  local effective
+  effective=$("${env[@]}" mopidy --config "$d/mopidy.conf" config 2>/dev/null || true)
+  if ! grep -q '^\[local\]' <<<"$effective" || grep -q 'Extension disabled' <<<"$(sed -n '/^\[local\]/,/^\[/p' <<<"$effective")"; then
+    NOTE[$name]="Mopidy-Local missing or disabled by a config error (apt-get install -y mopidy-local)"; log "mopidy: ${NOTE[$name]}"; return 0
   fi
   VERSION[$name]="Mopidy $(mopidy --version 2>/dev/null | awk '{print $2}'), Mopidy-Local $(dpkg-query -W -f '${Version}' mopidy-local 2>/dev/null)"
   count_tracks() {
@@ -475,18 +548,19 @@ import sqlite3, sys
 print(sqlite3.connect(sys.argv[1]).execute("select count(*) from track").fetchone()[0])
 EOF
   }
+  warm_cache
   log "mopidy: local scan (cold) x$RUNS"
   for ((i = 0; i < RUNS; i++)); do
     rm -rf "$d/data" "$d/cache"
     timed "${env[@]}" mopidy --config "$d/mopidy.conf" local scan || { NOTE[$name]="scan failed: $(tail -3 "$WORK/err" | tr '\n' ' ')"; return 0; }
-    best_c=$(minf "$best_c" "$T"); rss=$(maxi "$rss" "$R")
+    best_c=$(minf "$best_c" "$T"); SAMPLES[$name.cold]+=" $T"; rss=$(maxi "$rss" "$R")
   done
   n=$(count_tracks)
   TRACKS[$name]=$n
   log "mopidy: local scan (unchanged) x$RUNS"
   for ((i = 0; i < RUNS; i++)); do
     timed "${env[@]}" mopidy --config "$d/mopidy.conf" local scan || { NOTE[$name]="rescan failed"; break; }
-    best_u=$(minf "$best_u" "$T"); rss=$(maxi "$rss" "$R")
+    best_u=$(minf "$best_u" "$T"); SAMPLES[$name.unch]+=" $T"; rss=$(maxi "$rss" "$R")
   done
   COLD[$name]=$best_c; UNCH[$name]=$best_u; RSS[$name]=$rss
 }
@@ -510,11 +584,16 @@ sec() { [[ -n $1 ]] && printf '%.3f' "$1" || printf -- '-'; }
 
 TC=${COLD[tapedeck]:-}; TU=${UNCH[tapedeck]:-}; TR=${RSS[tapedeck]:-}
 {
-  echo "## Library scan: $N files ($((N / 3)) MP3 + FLAC + Ogg Vorbis each ~1/3, ${SECS} s, 44.1 kHz stereo, full tags)"
+  nmp3=$(find "$LIB" -type f -name '*.mp3' | wc -l); nflac=$(find "$LIB" -type f -name '*.flac' | wc -l)
+  nogg=$(find "$LIB" -type f -name '*.ogg' | wc -l)
+  echo "## Library scan: $N files ($nmp3 MP3, $nflac FLAC, $nogg Ogg Vorbis; ${SECS} s each, 44.1 kHz stereo, full tags; $(du -sh "$LIB" | cut -f1))"
   echo
   echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), kernel $(uname -r)."
-  echo "Best of $RUNS runs, page cache warm. Cold = empty database; unchanged = rescan with nothing changed."
+  echo "Load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the figures)."
+  echo "Best of $RUNS runs (unchanged tapedeck and MPD: best of $((RUNS * 3))), page cache warm (the tree is read before each tool). Cold = empty database; unchanged = rescan with nothing changed."
   echo "Ratios are peer time / tapedeck time (how many times faster tapedeck is)."
+  echo "Times: wall clock, best of $RUNS$(have hyperfine && echo " (tapedeck: also hyperfine, min of its runs)"); RSS: /usr/bin/time max RSS (MPD: VmHWM of the daemon)."
+  echo "Library: \`bash bench/scan.sh --gen-only\` (BENCH_FILES=$N BENCH_SECONDS=$SECS), layout Artist/Album/NN Title.ext."
   echo
   echo "| tool | cold s | unchanged s | max RSS MB | tracks | cold ratio | unchanged ratio | command |"
   echo "|---|---:|---:|---:|---:|---:|---:|---|"
@@ -533,6 +612,12 @@ TC=${COLD[tapedeck]:-}; TU=${UNCH[tapedeck]:-}; TR=${RSS[tapedeck]:-}
   for t in "${TOOLS[@]}"; do
     [[ -n ${VERSION[$t]:-} ]] && echo "- $t: ${VERSION[$t]}"
     [[ -n ${NOTE[$t]:-} ]] && echo "- **$t: ${NOTE[$t]}**"
+  done
+  echo
+  echo "Every run (s), cold | unchanged:"
+  echo
+  for t in "${TOOLS[@]}"; do
+    [[ -n ${SAMPLES[$t.cold]:-}${SAMPLES[$t.unch]:-} ]] && echo "- $t:${SAMPLES[$t.cold]:-} |${SAMPLES[$t.unch]:-}"
   done
   echo
   echo "### Goals"
