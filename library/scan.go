@@ -90,14 +90,22 @@ func New(store *cache.Store, dirs []string) *Scanner {
 // cancelled, what was read so far is committed and ctx's error returned.
 func (s *Scanner) Scan(ctx context.Context) (Result, error) {
 	var res Result
-	stamps, err := s.store.Stamps(ctx)
-	if err != nil {
+	// The index and the disk are read at the same time.
+	type loaded struct {
+		stamps map[string]cache.Stamp
+		err    error
+	}
+	stampsCh := make(chan loaded, 1)
+	go func() {
+		st, err := s.store.Stamps(ctx)
+		stampsCh <- loaded{st, err}
+	}()
+	found, walkErr := walk(ctx, s.dirs, s.readDir)
+	ld := <-stampsCh
+	if err := errors.Join(walkErr, ld.err); err != nil {
 		return res, err
 	}
-	found, err := walk(ctx, s.dirs, s.readDir)
-	if err != nil {
-		return res, err
-	}
+	stamps := ld.stamps
 	res.Errors = append(res.Errors, found.errs...)
 	res.Failed += len(found.errs)
 
