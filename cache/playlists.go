@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -28,8 +29,11 @@ type Playlist struct {
 	Unreadable    string    `json:"unreadable_reason,omitempty"`
 	NewestAddedAt string    `json:"newest_added_at,omitempty"`
 	SyncedAt      time.Time `json:"synced_at"`
-	// Items is how many entries are stored (computed, not written).
-	Items int `json:"items"`
+	// Items is how many entries are stored, Playable how many of them have
+	// a local copy, and Coverage the share in percent (computed).
+	Items    int     `json:"items"`
+	Playable int     `json:"playable_offline"`
+	Coverage float64 `json:"coverage_pct"`
 }
 
 // Artist is a Spotify artist reference.
@@ -59,22 +63,78 @@ type SpotifyTrack struct {
 
 // PlaylistItem is one entry; Track is nil for an unavailable entry.
 type PlaylistItem struct {
-	Position int           `json:"position"`
-	AddedAt  string        `json:"added_at"`
-	AddedBy  string        `json:"added_by,omitempty"`
-	Track    *SpotifyTrack `json:"track"`
+	Position int
+	AddedAt  string
+	AddedBy  string
+	Track    *SpotifyTrack
+	// LocalPath is the matched local file ("" when there is none), and
+	// MatchMethod and MatchScore say how it was matched.
+	LocalPath   string
+	MatchMethod string
+	MatchScore  float64
+}
+
+// MarshalJSON writes an entry flat, as `playlist show --json` and the API
+// give it: the Spotify track's fields beside the match.
+func (it PlaylistItem) MarshalJSON() ([]byte, error) {
+	type flat struct {
+		Position    int      `json:"position"`
+		AddedAt     string   `json:"added_at"`
+		AddedBy     string   `json:"added_by,omitempty"`
+		Available   bool     `json:"available"`
+		SpotifyID   *string  `json:"spotify_id"`
+		URI         string   `json:"uri,omitempty"`
+		Kind        string   `json:"kind,omitempty"`
+		Name        string   `json:"name,omitempty"`
+		Artists     []string `json:"artists"`
+		Album       string   `json:"album,omitempty"`
+		DurationMs  int64    `json:"duration_ms"`
+		ISRC        string   `json:"isrc"`
+		LocalPath   *string  `json:"local_path"`
+		MatchMethod string   `json:"match_method"`
+		MatchScore  float64  `json:"match_score"`
+	}
+	f := flat{Position: it.Position, AddedAt: it.AddedAt, AddedBy: it.AddedBy, Artists: []string{},
+		MatchMethod: it.MatchMethod, MatchScore: it.MatchScore}
+	if t := it.Track; t != nil {
+		id := t.ID
+		f.Available, f.SpotifyID, f.URI, f.Kind, f.Name = true, &id, t.URI, t.Kind, t.Name
+		f.Album, f.DurationMs, f.ISRC = t.AlbumName, t.DurationMs, t.ISRC
+		for _, a := range t.Artists {
+			f.Artists = append(f.Artists, a.Name)
+		}
+	}
+	if it.LocalPath != "" {
+		p := it.LocalPath
+		f.LocalPath = &p
+	}
+	return json.Marshal(f)
+}
+
+// ArtistNames lists the names of artists.
+func ArtistNames(artists []Artist) []string {
+	out := make([]string, len(artists))
+	for i, a := range artists {
+		out[i] = a.Name
+	}
+	return out
 }
 
 const playlistCols = `p.id, p.kind, p.name, p.owner_id, p.owner_name, p.snapshot_id, p.collaborative, p.public,
     p.position, p.total, p.readable, p.unreadable_reason, p.newest_added_at, p.synced_at,
-    (SELECT count(*) FROM playlist_items i WHERE i.playlist_id = p.id)`
+    (SELECT count(*) FROM playlist_items i WHERE i.playlist_id = p.id),
+    (SELECT count(*) FROM playlist_items i JOIN matches m ON m.spotify_id = i.track_id
+     WHERE i.playlist_id = p.id AND m.local_id IS NOT NULL)`
 
 func scanPlaylist(row interface{ Scan(...any) error }) (Playlist, error) {
 	var p Playlist
 	var synced int64
 	var public sql.NullBool
 	err := row.Scan(&p.ID, &p.Kind, &p.Name, &p.OwnerID, &p.OwnerName, &p.SnapshotID, &p.Collaborative, &public,
-		&p.Position, &p.Total, &p.Readable, &p.Unreadable, &p.NewestAddedAt, &synced, &p.Items)
+		&p.Position, &p.Total, &p.Readable, &p.Unreadable, &p.NewestAddedAt, &synced, &p.Items, &p.Playable)
+	if p.Items > 0 {
+		p.Coverage = math.Round(1000*float64(p.Playable)/float64(p.Items)) / 10
+	}
 	if public.Valid {
 		p.Public = &public.Bool
 	}
@@ -148,8 +208,11 @@ func (s *Store) FindPlaylist(ctx context.Context, ref string) (Playlist, error) 
 func (s *Store) PlaylistItems(ctx context.Context, playlistID string) ([]PlaylistItem, error) {
 	rows, err := s.r.QueryContext(ctx, `
 SELECT i.position, i.added_at, i.added_by, t.id, t.uri, t.kind, t.name, t.artists, t.album_id, t.album_name,
-       t.album_release_date, t.album_artists, t.duration_ms, t.isrc, t.explicit, t.disc_number, t.track_number, t.show_name
+       t.album_release_date, t.album_artists, t.duration_ms, t.isrc, t.explicit, t.disc_number, t.track_number, t.show_name,
+       coalesce(l.path, ''), coalesce(m.method, ''), coalesce(m.score, 0)
 FROM playlist_items i LEFT JOIN spotify_tracks t ON t.id = i.track_id
+LEFT JOIN matches m ON m.spotify_id = i.track_id
+LEFT JOIN local_tracks l ON l.id = m.local_id
 WHERE i.playlist_id = ? ORDER BY i.position`, playlistID)
 	if err != nil {
 		return nil, fmt.Errorf("playlist items: %w", err)
@@ -162,7 +225,7 @@ WHERE i.playlist_id = ? ORDER BY i.position`, playlistID)
 		var dur, disc, num sql.NullInt64
 		var explicit sql.NullBool
 		if err := rows.Scan(&it.Position, &it.AddedAt, &it.AddedBy, &id, &uri, &kind, &name, &artists, &albumID, &album,
-			&release, &albumArtists, &dur, &isrc, &explicit, &disc, &num, &show); err != nil {
+			&release, &albumArtists, &dur, &isrc, &explicit, &disc, &num, &show, &it.LocalPath, &it.MatchMethod, &it.MatchScore); err != nil {
 			return nil, fmt.Errorf("playlist items: %w", err)
 		}
 		if id.Valid {
@@ -290,3 +353,49 @@ func (s *Store) DeletePlaylistsExcept(ctx context.Context, keep []string) (int, 
 	}
 	return removed, nil
 }
+
+// MissingTrack is a Spotify track with no local copy, and the playlists
+// holding it.
+type MissingTrack struct {
+	SpotifyTrack
+	Playlists []string `json:"playlists"`
+}
+
+// Missing lists the tracks not available offline, in every playlist or in
+// one (playlistID), by artist and title. Episodes are left out: they are
+// never played from files.
+func (s *Store) Missing(ctx context.Context, playlistID string) ([]MissingTrack, error) {
+	rows, err := s.r.QueryContext(ctx, `
+SELECT `+spotifyTrackCols+`, json_group_array(DISTINCT p.name)
+FROM spotify_tracks t
+JOIN playlist_items i ON i.track_id = t.id
+JOIN playlists p ON p.id = i.playlist_id
+LEFT JOIN matches m ON m.spotify_id = t.id
+WHERE t.kind <> 'episode' AND m.local_id IS NULL AND (?1 = '' OR i.playlist_id = ?1)
+GROUP BY t.id
+ORDER BY lower(json_extract(t.artists, '$[0].name')), lower(t.name), t.id`, playlistID)
+	if err != nil {
+		return nil, fmt.Errorf("missing tracks: %w", err)
+	}
+	defer rows.Close()
+	var out []MissingTrack
+	for rows.Next() {
+		var mt MissingTrack
+		var names string
+		t, err := scanSpotifyTrack(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &names)...) }))
+		if err != nil {
+			return nil, fmt.Errorf("missing tracks: %w", err)
+		}
+		mt.SpotifyTrack = t
+		if err := json.Unmarshal([]byte(names), &mt.Playlists); err != nil {
+			return nil, fmt.Errorf("missing tracks: %w", err)
+		}
+		out = append(out, mt)
+	}
+	return out, rows.Err()
+}
+
+// scanFunc adapts a function to the Scan interface.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
