@@ -336,3 +336,21 @@ func jsonList[T any](v []T) string {
 	b, _ := json.Marshal(v) // strings and ints always marshal
 	return string(b)
 }
+
+// Meta returns a database-wide fact, or "" if it was never set.
+func (s *Store) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	return v, err
+}
+
+// SetMeta records a database-wide fact.
+func (s *Store) SetMeta(ctx context.Context, key, value string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)`, key, value)
+		return err
+	})
+}

@@ -211,6 +211,15 @@ func (s *Store) TrackByPath(ctx context.Context, path string) (LocalTrack, error
 	return t, err
 }
 
+// TrackByID returns the track with the given id, or ErrNotFound.
+func (s *Store) TrackByID(ctx context.Context, id int64) (LocalTrack, error) {
+	t, err := scanTrack(s.r.QueryRowContext(ctx, "SELECT "+selectCols+" FROM local_tracks t WHERE t.id = ?", id))
+	if err == sql.ErrNoRows {
+		return t, fmt.Errorf("track %d: %w", id, ErrNotFound)
+	}
+	return t, err
+}
+
 // ftsQuery turns free text into an FTS5 query: each word becomes a quoted
 // prefix term, so user input can never be parsed as FTS syntax.
 func ftsQuery(text string) string {

@@ -73,6 +73,13 @@ CREATE TRIGGER spotify_tracks_match_ad AFTER DELETE ON spotify_tracks BEGIN
     DELETE FROM match_dirty_remote WHERE spotify_id = old.id;
 END;
 
+-- Small facts about the database as a whole (e.g. the matcher's rules
+-- version the stored matches were made with).
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
 -- Everything indexed before this version is new to the matcher.
 INSERT INTO match_dirty_local(track_id) SELECT id FROM local_tracks;
 INSERT INTO match_dirty_remote(spotify_id) SELECT id FROM spotify_tracks;

@@ -62,7 +62,8 @@ then TAPEDECK_<SECTION>_<KEY> environment variables.`,
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log debug details")
 	pf.BoolVar(&a.logJSON, "log-json", false, "write logs as JSON lines")
 	root.AddCommand(a.scanCmd(), a.tracksCmd(), a.configCmd(), versionCmd(),
-		a.loginCmd(), a.logoutCmd(), a.syncCmd(), a.playlistsCmd(), a.playlistCmd(), a.playfileCmd())
+		a.loginCmd(), a.logoutCmd(), a.syncCmd(), a.playlistsCmd(), a.playlistCmd(),
+		a.matchCmd(), a.missingCmd(), a.exportCmd(), a.playfileCmd())
 	return root
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/tapedeck/tapedeck/cache"
 	"github.com/tapedeck/tapedeck/config"
 	"github.com/tapedeck/tapedeck/library"
+	"github.com/tapedeck/tapedeck/match"
 )
 
 func (a *app) scanCmd() *cobra.Command {
@@ -64,6 +65,12 @@ func (a *app) runScan(ctx context.Context, cfg config.Config, asJSON, force bool
 	if scanErr != nil && ctx.Err() == nil {
 		return scanErr
 	}
+	var matched match.RematchResult
+	if scanErr == nil {
+		if matched, err = a.rematch(ctx, store, false); err != nil {
+			return err
+		}
+	}
 	if asJSON {
 		enc := json.NewEncoder(a.stdout)
 		if err := enc.Encode(res); err != nil {
@@ -76,6 +83,9 @@ func (a *app) runScan(ctx context.Context, cfg config.Config, asJSON, force bool
 		return err
 	}
 	printScanSummary(a.stdout, cfg, res, stats, time.Since(start))
+	if matched.Checked > 0 {
+		fmt.Fprintf(a.stdout, "Rematched %d playlist tracks: %d changed. See `tapedeck playlists` and `tapedeck missing`.\n", matched.Checked, matched.Changed)
+	}
 	if scanErr != nil {
 		return fmt.Errorf("scan interrupted; what was read is saved: %w", scanErr)
 	}

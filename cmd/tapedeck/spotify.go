@@ -138,6 +138,10 @@ its previous copy; playlists you no longer have are dropped.`,
 			if err != nil {
 				return err
 			}
+			matched, err := a.rematch(cmd.Context(), store, false)
+			if err != nil {
+				return err
+			}
 			if asJSON {
 				return json.NewEncoder(a.stdout).Encode(res)
 			}
@@ -146,6 +150,9 @@ its previous copy; playlists you no longer have are dropped.`,
 				res.Unreadable, res.Failed, res.Requests)
 			for _, e := range res.Errors {
 				fmt.Fprintf(a.stdout, "  %s (%s): %s\n", e.Name, e.ID, e.Error)
+			}
+			if matched.Checked > 0 {
+				fmt.Fprintf(a.stdout, "Matched %d new or changed tracks to local files: %d have a local copy. See `tapedeck playlists`.\n", matched.Checked, matched.Matched)
 			}
 			return nil
 		},
@@ -189,7 +196,7 @@ func (a *app) playlistsCmd() *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tITEMS\tREADABLE\tSYNCED")
+			fmt.Fprintln(tw, "ID\tNAME\tITEMS\tOFFLINE\tREADABLE\tSYNCED")
 			for _, p := range ps {
 				readable := "yes"
 				if !p.Readable {
@@ -199,7 +206,7 @@ func (a *app) playlistsCmd() *cobra.Command {
 				if !p.SyncedAt.IsZero() {
 					synced = p.SyncedAt.Local().Format("2006-01-02 15:04")
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", p.ID, clip(p.Name), p.Items, readable, synced)
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d (%.0f%%)\t%s\t%s\n", p.ID, clip(p.Name), p.Items, p.Playable, p.Coverage, readable, synced)
 			}
 			return tw.Flush()
 		},
@@ -238,24 +245,28 @@ func (a *app) playlistCmd() *cobra.Command {
 					Entries []cache.PlaylistItem `json:"entries"`
 				}{p, items})
 			}
-			fmt.Fprintf(a.stdout, "%s (%s), %d items\n", p.Name, p.ID, len(items))
+			fmt.Fprintf(a.stdout, "%s (%s), %d items, %d playable offline (%.0f%%)\n", p.Name, p.ID, len(items), p.Playable, p.Coverage)
 			if !p.Readable {
 				fmt.Fprintf(a.stdout, "Not readable: %s\n", p.Unreadable)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "#\tARTIST\tTITLE\tALBUM\tTIME\tKIND")
+			fmt.Fprintln(tw, "#\tARTIST\tTITLE\tALBUM\tTIME\tOFFLINE")
 			for _, it := range items {
 				if it.Track == nil {
 					fmt.Fprintf(tw, "%d\t\t(unavailable)\t\t\t\n", it.Position+1)
 					continue
 				}
 				t := it.Track
-				names := make([]string, len(t.Artists))
-				for i, ar := range t.Artists {
-					names[i] = ar.Name
+				names := cache.ArtistNames(t.Artists)
+				offline := "-"
+				switch {
+				case it.LocalPath != "":
+					offline = it.LocalPath + " (" + it.MatchMethod + ")"
+				case t.Kind == "episode":
+					offline = "episode"
 				}
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", it.Position+1, clip(strings.Join(names, ", ")), clip(t.Name),
-					clip(t.AlbumName), clock(t.DurationMs), t.Kind)
+					clip(t.AlbumName), clock(t.DurationMs), offline)
 			}
 			return tw.Flush()
 		},
