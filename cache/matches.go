@@ -152,43 +152,115 @@ func (s *Store) SpotifyTrack(ctx context.Context, ref string) (SpotifyTrack, err
 	return t, err
 }
 
-// MatchKeys is what a rematch writes: the keys of the tracks it looked at,
-// their new matches, and which dirty marks it consumed.
+// MatchKeys is what a rematch writes: the lookup keys of the tracks it
+// looked at. With All, they replace every stored key.
 type MatchKeys struct {
+	All    bool
 	Local  map[int64][]string  // local track id → its keys
 	Remote map[string][]string // Spotify id → its keys
 }
 
 // SaveMatchKeys replaces the lookup keys of the given tracks and clears
-// their dirty marks (for local tracks; Spotify tracks stay dirty until
-// their match is saved).
+// the dirty marks of the local ones (Spotify tracks stay dirty until their
+// match is saved).
 func (s *Store) SaveMatchKeys(ctx context.Context, k MatchKeys) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		for id, keys := range k.Local {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM local_match_keys WHERE track_id = ?`, id); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO local_match_keys(key, track_id) SELECT value, ? FROM json_each(?)`, id, jsonList(keys)); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM match_dirty_local WHERE track_id = ?`, id); err != nil {
-				return err
+		if k.All {
+			for _, q := range []string{`DELETE FROM local_match_keys`, `DELETE FROM spotify_match_keys`, `DELETE FROM match_dirty_local`} {
+				if _, err := tx.ExecContext(ctx, q); err != nil {
+					return err
+				}
 			}
 		}
-		for id, keys := range k.Remote {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM spotify_match_keys WHERE spotify_id = ?`, id); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO spotify_match_keys(key, spotify_id) SELECT value, ? FROM json_each(?)`, id, jsonList(keys)); err != nil {
-				return err
-			}
+		err := replaceKeys(ctx, tx, k.Local, !k.All,
+			`DELETE FROM local_match_keys WHERE track_id = ?`,
+			`INSERT OR IGNORE INTO local_match_keys(key, track_id) VALUES (?, ?)`,
+			`DELETE FROM match_dirty_local WHERE track_id = ?`)
+		if err != nil {
+			return err
 		}
-		return nil
+		return replaceKeys(ctx, tx, k.Remote, !k.All,
+			`DELETE FROM spotify_match_keys WHERE spotify_id = ?`,
+			`INSERT OR IGNORE INTO spotify_match_keys(key, spotify_id) VALUES (?, ?)`, "")
 	})
 	if err != nil {
 		return fmt.Errorf("save match keys: %w", err)
 	}
 	return nil
+}
+
+// replaceKeys writes keys per owner with prepared statements: the old keys
+// deleted first (unless the table was emptied), then the new ones, then
+// the owner's dirty mark cleared (if clearSQL is set).
+func replaceKeys[ID comparable](ctx context.Context, tx *sql.Tx, keys map[ID][]string, deleteOld bool, deleteSQL, insertSQL, clearSQL string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	var stmts []*sql.Stmt
+	defer func() {
+		for _, st := range stmts {
+			st.Close()
+		}
+	}()
+	prepare := func(q string) (*sql.Stmt, error) {
+		if q == "" {
+			return nil, nil
+		}
+		st, err := tx.PrepareContext(ctx, q)
+		if err == nil {
+			stmts = append(stmts, st)
+		}
+		return st, err
+	}
+	del, err := prepare(deleteSQL)
+	if err != nil {
+		return err
+	}
+	ins, err := prepare(insertSQL)
+	if err != nil {
+		return err
+	}
+	clean, err := prepare(clearSQL)
+	if err != nil {
+		return err
+	}
+	for id, ks := range keys {
+		if deleteOld {
+			if _, err := del.ExecContext(ctx, id); err != nil {
+				return err
+			}
+		}
+		for _, key := range ks {
+			if _, err := ins.ExecContext(ctx, key, id); err != nil {
+				return err
+			}
+		}
+		if clean != nil && deleteOld {
+			if _, err := clean.ExecContext(ctx, id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Matches returns the stored matches of the given Spotify tracks.
+func (s *Store) Matches(ctx context.Context, ids []string) (map[string]Match, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT spotify_id, coalesce(local_id, 0), method, score FROM matches
+WHERE spotify_id IN (SELECT value FROM json_each(?))`, jsonList(ids))
+	if err != nil {
+		return nil, fmt.Errorf("load matches: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]Match, len(ids))
+	for rows.Next() {
+		var m Match
+		if err := rows.Scan(&m.SpotifyID, &m.LocalID, &m.Method, &m.Score); err != nil {
+			return nil, err
+		}
+		out[m.SpotifyID] = m
+	}
+	return out, rows.Err()
 }
 
 // SaveMatches stores matches and clears the dirty marks of their tracks.

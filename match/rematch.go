@@ -49,18 +49,20 @@ func (m *Rematcher) Run(ctx context.Context, all bool) (RematchResult, error) {
 	if err != nil {
 		return res, err
 	}
+	// New rules mean new keys for every file; otherwise only files that
+	// changed get new keys, even when every track is rematched.
 	rulesChanged := stored != strconv.Itoa(RulesVersion)
-	all = all || rulesChanged
-	if all {
+	if rulesChanged {
 		if err := m.store.MarkAllDirty(ctx); err != nil {
 			return res, err
 		}
 	}
+	all = all || rulesChanged
 	dirtyLocals, err := m.store.DirtyLocalTracks(ctx)
 	if err != nil {
 		return res, err
 	}
-	keys := cache.MatchKeys{Local: map[int64][]string{}, Remote: map[string][]string{}}
+	keys := cache.MatchKeys{All: rulesChanged, Local: map[int64][]string{}, Remote: map[string][]string{}}
 	var changedKeys []string
 	for _, t := range dirtyLocals {
 		l, ok := ToLocal(t)
@@ -71,7 +73,12 @@ func (m *Rematcher) Run(ctx context.Context, all bool) (RematchResult, error) {
 		keys.Local[t.ID] = k
 		changedKeys = append(changedKeys, k...)
 	}
-	ids, err := m.affected(ctx, changedKeys)
+	var ids []string
+	if all {
+		ids, err = m.store.AllSpotifyIDs(ctx)
+	} else {
+		ids, err = m.affected(ctx, changedKeys)
+	}
 	if err != nil {
 		return res, err
 	}
@@ -93,7 +100,22 @@ func (m *Rematcher) Run(ctx context.Context, all bool) (RematchResult, error) {
 	if err != nil {
 		return res, err
 	}
-	ix, err := m.index(ctx, all, remoteKeys, overrides)
+	var ix *Index
+	switch {
+	case rulesChanged:
+		ix = NewIndex(playable(dirtyLocals), m.Options) // every file is dirty
+	case all:
+		everything, err := m.store.AllLocalTracks(ctx)
+		if err != nil {
+			return res, err
+		}
+		ix = NewIndex(playable(everything), m.Options)
+	default:
+		if ix, err = m.index(ctx, remoteKeys, overrides); err != nil {
+			return res, err
+		}
+	}
+	previous, err := m.store.Matches(ctx, ids)
 	if err != nil {
 		return res, err
 	}
@@ -107,7 +129,7 @@ func (m *Rematcher) Run(ctx context.Context, all bool) (RematchResult, error) {
 		} else {
 			res.Unmatched++
 		}
-		if prev, err := m.store.MatchOf(ctx, r.ID); err == nil && prev.LocalID != cm.LocalID {
+		if previous[r.ID].LocalID != cm.LocalID {
 			res.Changed++
 		}
 		saved = append(saved, cm)
@@ -148,35 +170,30 @@ func (m *Rematcher) affected(ctx context.Context, changedKeys []string) ([]strin
 	return out, nil
 }
 
-// index builds an Index over the files that can match: every playable file
-// for a full rematch, else the files sharing a key with the tracks at hand
-// and the files they are pinned to.
-func (m *Rematcher) index(ctx context.Context, all bool, keys []string, ov map[string]Override) (*Index, error) {
-	var (
-		tracks []cache.LocalTrack
-		err    error
-	)
-	if all {
-		tracks, err = m.store.AllLocalTracks(ctx)
-	} else {
-		var pins []string
-		for _, o := range ov {
-			if o.Pin != "" {
-				pins = append(pins, o.Pin)
-			}
+// index builds an Index over the files that can match the tracks at hand:
+// those sharing one of their keys, and those they are pinned to.
+func (m *Rematcher) index(ctx context.Context, keys []string, ov map[string]Override) (*Index, error) {
+	var pins []string
+	for _, o := range ov {
+		if o.Pin != "" {
+			pins = append(pins, o.Pin)
 		}
-		tracks, err = m.store.LocalTracksByKeys(ctx, keys, pins)
 	}
+	tracks, err := m.store.LocalTracksByKeys(ctx, keys, pins)
 	if err != nil {
 		return nil, err
 	}
-	locals := make([]Local, 0, len(tracks))
+	return NewIndex(playable(tracks), m.Options), nil
+}
+
+func playable(tracks []cache.LocalTrack) []Local {
+	out := make([]Local, 0, len(tracks))
 	for _, t := range tracks {
 		if l, ok := ToLocal(t); ok {
-			locals = append(locals, l)
+			out = append(out, l)
 		}
 	}
-	return NewIndex(locals, m.Options), nil
+	return out
 }
 
 func (m *Rematcher) overrides(ctx context.Context, ids []string) (map[string]Override, error) {
@@ -212,7 +229,7 @@ func (m *Rematcher) Explain(ctx context.Context, ref string) (cache.SpotifyTrack
 	if err != nil {
 		return t, Result{}, err
 	}
-	ix, err := m.index(ctx, false, RemoteKeys(r), ov)
+	ix, err := m.index(ctx, RemoteKeys(r), ov)
 	if err != nil {
 		return t, Result{}, err
 	}

@@ -54,7 +54,8 @@ CREATE TRIGGER local_tracks_match_au AFTER UPDATE ON local_tracks BEGIN
     INSERT INTO match_dirty_remote(spotify_id) SELECT m.spotify_id FROM matches m
     WHERE m.local_id = new.id AND NOT EXISTS (SELECT 1 FROM match_dirty_remote d WHERE d.spotify_id = m.spotify_id);
 END;
-CREATE TRIGGER local_tracks_match_ad AFTER DELETE ON local_tracks BEGIN
+-- BEFORE: the foreign key's SET NULL runs before AFTER triggers would.
+CREATE TRIGGER local_tracks_match_bd BEFORE DELETE ON local_tracks BEGIN
     INSERT INTO match_dirty_remote(spotify_id) SELECT m.spotify_id FROM matches m
     WHERE m.local_id = old.id AND NOT EXISTS (SELECT 1 FROM match_dirty_remote d WHERE d.spotify_id = m.spotify_id);
     DELETE FROM match_dirty_local WHERE track_id = old.id;
