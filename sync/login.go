@@ -62,7 +62,13 @@ func (l *Login) Run(ctx context.Context) error {
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	defer srv.Close()
+	defer func() {
+		// Shutdown, not Close: the browser must still get the page that
+		// the handler is writing while it hands us the result.
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
 
 	l.ShowURL(l.Config.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)))
 	select {
