@@ -80,6 +80,13 @@ func (s *TokenSource) Token() (*oauth2.Token, error) {
 	return s.refreshLocked()
 }
 
+// Valid reports whether a login is stored and usable without a refresh.
+func (s *TokenSource) Valid() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tok.AccessToken != "" && time.Until(s.tok.Expiry) > expiryMargin
+}
+
 // Invalidate marks the current access token as expired, after the API
 // answered 401 to it; the next Token call refreshes.
 func (s *TokenSource) Invalidate(used *oauth2.Token) {
@@ -91,6 +98,20 @@ func (s *TokenSource) Invalidate(used *oauth2.Token) {
 }
 
 func (s *TokenSource) refreshLocked() (*oauth2.Token, error) {
+	// Another tapedeck process (the daemon and a CLI command) may hold the
+	// same refresh token, which works once: refresh under a file lock, and
+	// adopt what the other process saved if it got there first.
+	unlock, err := s.store.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if disk, err := s.store.Load(); err == nil && disk.RefreshToken != s.tok.RefreshToken {
+		s.tok = disk
+		if disk.AccessToken != "" && time.Until(disk.Expiry) > expiryMargin {
+			return disk, nil
+		}
+	}
 	old := &oauth2.Token{RefreshToken: s.tok.RefreshToken}
 	fresh, err := s.cfg.TokenSource(s.ctx, old).Token()
 	if err != nil {

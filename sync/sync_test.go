@@ -439,6 +439,26 @@ func TestExpiredTokenIsRefreshedOnceAndRotated(t *testing.T) {
 	}
 }
 
+// TestTwoProcessesShareRotatingTokens: the daemon and a CLI command hold
+// the same single-use refresh token; whichever refreshes second adopts the
+// token the first saved instead of spending the used refresh token.
+func TestTwoProcessesShareRotatingTokens(t *testing.T) {
+	e := newEnv(t)
+	e.login(time.Now().Add(-time.Minute))
+	first := e.client
+	e.connect() // a second process, same token file
+	second := e.client
+	if _, err := first.CurrentUser(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := second.CurrentUser(context.Background()); err != nil {
+		t.Fatalf("second process after the first refreshed: %v", err)
+	}
+	if n := e.srv.Refreshes(); n != 1 {
+		t.Errorf("%d refreshes, want 1 (the second process adopts the saved token)", n)
+	}
+}
+
 func TestRevokedLoginSaysLogInAgain(t *testing.T) {
 	e := newEnv(t)
 	e.srv.AddPlaylist(playlist("a", 5))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"golang.org/x/oauth2"
 )
@@ -87,6 +88,26 @@ func syncDir(dir string) error {
 		return fmt.Errorf("save Spotify token: %w", err)
 	}
 	return nil
+}
+
+// lock takes an exclusive lock shared by every tapedeck process using this
+// token file, and returns its release.
+func (f *TokenFile) lock() (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(f.Path), 0o700); err != nil {
+		return nil, fmt.Errorf("lock Spotify token: %w", err)
+	}
+	lf, err := os.OpenFile(f.Path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock Spotify token: %w", err)
+	}
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
+		lf.Close()
+		return nil, fmt.Errorf("lock Spotify token: %w", err)
+	}
+	return func() {
+		syscall.Flock(int(lf.Fd()), syscall.LOCK_UN)
+		lf.Close()
+	}, nil
 }
 
 // Delete forgets the token. Deleting a missing token is not an error.
