@@ -33,10 +33,10 @@ deps:
 build: deps
 	$(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tapedeck
 
-# The main job: for now, scan the configured library (default ~/Music) and
-# print a summary.
+# The main job: the daemon with the built-in defaults (or your config): it
+# indexes library.dirs, serves the API on 127.0.0.1:8273, and plays.
 run: build
-	./$(BIN) scan
+	./$(BIN) daemon
 
 test: deps
 	$(GO) test -tags $(TAGS) -race -count=1 ./...

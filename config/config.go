@@ -38,6 +38,10 @@ type Library struct {
 	Dirs []string `toml:"dirs"`
 	// ScanWorkers bounds how many files are read at once; 0 means one per CPU.
 	ScanWorkers int `toml:"scan_workers"`
+	// Watch makes the daemon rescan soon after files change (inotify).
+	Watch bool `toml:"watch"`
+	// RescanInterval is how often the daemon rescans anyway (0: never).
+	RescanInterval Duration `toml:"rescan_interval"`
 }
 
 // HTTP configures the local control endpoint.
@@ -94,7 +98,7 @@ type Env func(key string) (string, bool)
 func Default(env Env) Config {
 	return Config{
 		StateDir: filepath.Join(xdgDir(env, "XDG_STATE_HOME", ".local/state"), "tapedeck"),
-		Library:  Library{Dirs: []string{musicDir(env)}},
+		Library:  Library{Dirs: []string{musicDir(env)}, Watch: true, RescanInterval: Duration{time.Hour}},
 		HTTP:     HTTP{Listen: "127.0.0.1:8273"},
 		Spotify: Spotify{
 			APIURL:       "https://api.spotify.com/v1",
@@ -202,6 +206,12 @@ func setField(f reflect.Value, raw string) error {
 			return fmt.Errorf("want a whole number, got %q", raw)
 		}
 		f.SetInt(int64(n))
+	case reflect.Bool:
+		v, err := strconv.ParseBool(strings.TrimSpace(raw))
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", raw)
+		}
+		f.SetBool(v)
 	case reflect.Float64:
 		v, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
 		if err != nil {
@@ -282,6 +292,9 @@ func (c Config) Validate() error {
 	}
 	if c.Library.ScanWorkers < 0 {
 		bad("library.scan_workers", "is %d: use 0 (one per CPU) or a positive number", c.Library.ScanWorkers)
+	}
+	if d := c.Library.RescanInterval.Duration; d < 0 || (d > 0 && d < time.Minute) {
+		bad("library.rescan_interval", "is %s: use at least 1m, or 0 to rescan only on changes", d)
 	}
 	validateListen(c.HTTP, bad)
 	for key, u := range map[string]string{"spotify.api_url": c.Spotify.APIURL, "spotify.accounts_url": c.Spotify.AccountsURL} {

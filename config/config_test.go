@@ -175,13 +175,17 @@ func TestBrokenFilesNameLineAndField(t *testing.T) {
 }
 
 func TestEnvFloatAndInt(t *testing.T) {
-	env, _ := fakeEnv(t, "TAPEDECK_PLAYER_PREAMP_DB", "-3.5", "TAPEDECK_PLAYER_SAMPLE_RATE", "48000", "TAPEDECK_PLAYER_REPLAYGAIN", "album")
+	env, _ := fakeEnv(t, "TAPEDECK_PLAYER_PREAMP_DB", "-3.5", "TAPEDECK_PLAYER_SAMPLE_RATE", "48000", "TAPEDECK_PLAYER_REPLAYGAIN", "album",
+		"TAPEDECK_LIBRARY_WATCH", "false", "TAPEDECK_LIBRARY_RESCAN_INTERVAL", "0s")
 	l, err := Load("", env)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p := l.Config.Player; p.PreampDB != -3.5 || p.SampleRate != 48000 || p.ReplayGain != "album" {
 		t.Errorf("player = %+v", p)
+	}
+	if lib := l.Config.Library; lib.Watch || lib.RescanInterval.Duration != 0 {
+		t.Errorf("library = %+v", lib)
 	}
 }
 

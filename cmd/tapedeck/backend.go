@@ -1,0 +1,344 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/tapedeck/tapedeck/api"
+	"github.com/tapedeck/tapedeck/cache"
+	"github.com/tapedeck/tapedeck/match"
+	"github.com/tapedeck/tapedeck/player"
+)
+
+// The daemon is the API's backend.
+var _ api.Backend = (*daemon)(nil)
+
+// Status implements api.Backend.
+func (d *daemon) Status(ctx context.Context) api.Status {
+	st := d.engine.Status()
+	d.mu.Lock()
+	out := api.Status{
+		State: st.State.String(), Source: "none", PositionMs: st.PositionMs, Index: st.Index,
+		Volume: st.Volume, Shuffle: st.Shuffle, Repeat: st.Repeat.String(), Playlist: d.playlist,
+		Spotify: d.spotify,
+		Library: api.LibraryStatus{Scanning: d.scanning, Syncing: d.syncing},
+	}
+	if !d.lastScan.IsZero() {
+		t := d.lastScan
+		out.Library.LastScan = &t
+	}
+	if d.outputErr != nil {
+		out.OutputError = d.outputErr.Error()
+	}
+	d.mu.Unlock()
+	if st.Index >= 0 {
+		out.Track = d.trackInfo(st.Index)
+		if st.State != player.StateStopped {
+			out.Source = "local"
+		}
+	}
+	if stats, err := d.store.Stats(ctx); err == nil {
+		out.Library.Tracks = stats.Tracks
+	}
+	return out
+}
+
+// trackInfo describes queue entry i.
+func (d *daemon) trackInfo(i int) *api.TrackInfo {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if i < 0 || i >= len(d.queueMeta) {
+		return nil
+	}
+	q := d.queueMeta[i]
+	return &api.TrackInfo{SpotifyID: q.SpotifyID, Title: q.Title, Artists: q.Artists, DurationMs: q.DurationMs, LocalPath: q.Path}
+}
+
+// playable says why nothing can play, if so.
+func (d *daemon) playable() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.outputErr != nil {
+		return fmt.Errorf("%w: the audio output failed (%v); set player.output and restart the daemon", api.ErrNoTrack, d.outputErr)
+	}
+	return nil
+}
+
+// Play implements api.Backend.
+func (d *daemon) Play(ctx context.Context, req api.PlayRequest) error {
+	if err := d.playable(); err != nil {
+		return err
+	}
+	if req.Playlist == "" && len(req.Paths) == 0 {
+		if d.engine.Status().State == player.StatePaused {
+			return d.engine.Resume()
+		}
+		if len(d.engine.Queue()) == 0 {
+			return fmt.Errorf("%w: give a playlist or paths", api.ErrBadRequest)
+		}
+		return d.engine.Play(max(d.engine.Status().Index, 0))
+	}
+	start, err := d.load(ctx, req)
+	if err != nil {
+		return err
+	}
+	if err := d.engine.Play(start); err != nil {
+		return err
+	}
+	if req.PositionMs > 0 {
+		return d.engine.SeekMs(req.PositionMs)
+	}
+	return nil
+}
+
+// SetQueue implements api.Backend: it replaces the queue without playing.
+func (d *daemon) SetQueue(ctx context.Context, req api.PlayRequest) error {
+	_, err := d.load(ctx, req)
+	return err
+}
+
+// load queues a playlist's entries that play offline, or the given paths,
+// and returns the queue index to start from (the first playable entry at
+// or after req.Index).
+func (d *daemon) load(ctx context.Context, req api.PlayRequest) (int, error) {
+	var (
+		meta []api.QueueEntry
+		ref  *api.PlaylistRef
+	)
+	start := 0
+	switch {
+	case req.Playlist != "" && len(req.Paths) > 0:
+		return 0, fmt.Errorf("%w: give a playlist or paths, not both", api.ErrBadRequest)
+	case req.Playlist != "":
+		p, err := d.store.FindPlaylist(ctx, req.Playlist)
+		if err != nil {
+			return 0, err
+		}
+		items, err := d.store.PlaylistItems(ctx, p.ID)
+		if err != nil {
+			return 0, err
+		}
+		start = -1
+		for _, it := range items {
+			if it.Track == nil || it.LocalPath == "" {
+				continue
+			}
+			if start < 0 && it.Position >= req.Index {
+				start = len(meta)
+			}
+			meta = append(meta, api.QueueEntry{Path: it.LocalPath, SpotifyID: it.Track.ID, Title: it.Track.Name,
+				Artists: cache.ArtistNames(it.Track.Artists), DurationMs: it.Track.DurationMs})
+		}
+		if len(meta) == 0 {
+			return 0, fmt.Errorf("%w: no track of %q has a local copy (see `tapedeck missing --playlist %s`)", api.ErrNoTrack, p.Name, p.ID)
+		}
+		if start < 0 {
+			return 0, fmt.Errorf("%w: no entry at or after index %d of %q has a local copy", api.ErrNoTrack, req.Index, p.Name)
+		}
+		ref = &api.PlaylistRef{ID: p.ID, Name: p.Name}
+	default:
+		for _, p := range req.Paths {
+			abs, err := filepath.Abs(p)
+			if err != nil {
+				return 0, fmt.Errorf("%w: path %q: %v", api.ErrBadRequest, p, err)
+			}
+			if fi, err := os.Stat(abs); err != nil || !fi.Mode().IsRegular() {
+				return 0, fmt.Errorf("%w: %s is not a file", api.ErrBadRequest, abs)
+			}
+			e := api.QueueEntry{Path: abs, Title: filepath.Base(abs)}
+			if lt, err := d.store.TrackByPath(ctx, abs); err == nil {
+				e.Title, e.Artists, e.DurationMs = lt.Title, lt.Artists, lt.DurationMs
+			}
+			meta = append(meta, e)
+		}
+		if req.Index > 0 && req.Index < len(meta) {
+			start = req.Index
+		}
+	}
+	tracks := make([]player.Track, len(meta))
+	for i, m := range meta {
+		tracks[i] = player.Track{Path: m.Path, ID: m.SpotifyID}
+	}
+	d.mu.Lock()
+	d.queueMeta, d.playlist = meta, ref
+	d.mu.Unlock()
+	d.engine.SetQueue(tracks)
+	return start, nil
+}
+
+// Pause implements api.Backend.
+func (d *daemon) Pause(context.Context) error { d.engine.Pause(); return nil }
+
+// Resume implements api.Backend.
+func (d *daemon) Resume(context.Context) error {
+	if err := d.playable(); err != nil {
+		return err
+	}
+	return d.engineErr(d.engine.Resume())
+}
+
+// Stop implements api.Backend.
+func (d *daemon) Stop(context.Context) error { d.engine.Stop(); return nil }
+
+// Next implements api.Backend.
+func (d *daemon) Next(context.Context) error { d.engine.Next(); return nil }
+
+// Previous implements api.Backend.
+func (d *daemon) Previous(context.Context) error { d.engine.Previous(); return nil }
+
+// Seek implements api.Backend.
+func (d *daemon) Seek(_ context.Context, ms int64) error {
+	if ms < 0 {
+		return fmt.Errorf("%w: position_ms must be 0 or more", api.ErrBadRequest)
+	}
+	return d.engineErr(d.engine.SeekMs(ms))
+}
+
+// SetVolume implements api.Backend.
+func (d *daemon) SetVolume(_ context.Context, v int) error {
+	if v < 0 || v > 100 {
+		return fmt.Errorf("%w: volume must be 0 to 100", api.ErrBadRequest)
+	}
+	d.engine.SetVolume(v)
+	d.events.publish("state", map[string]any{"state": d.engine.Status().State.String(), "volume": v})
+	return nil
+}
+
+func (d *daemon) engineErr(err error) error {
+	if errors.Is(err, player.ErrNoTrack) {
+		return fmt.Errorf("%w: %v", api.ErrNoTrack, err)
+	}
+	return err
+}
+
+// Queue implements api.Backend.
+func (d *daemon) Queue(context.Context) (api.Queue, error) {
+	st := d.engine.Status()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	entries := append([]api.QueueEntry{}, d.queueMeta...)
+	return api.Queue{Playlist: d.playlist, Index: st.Index, Entries: entries}, nil
+}
+
+// Playlists implements api.Backend.
+func (d *daemon) Playlists(ctx context.Context) ([]cache.Playlist, error) {
+	return d.store.Playlists(ctx)
+}
+
+// Playlist implements api.Backend.
+func (d *daemon) Playlist(ctx context.Context, ref string) (cache.Playlist, []cache.PlaylistItem, error) {
+	p, err := d.store.FindPlaylist(ctx, ref)
+	if err != nil {
+		return p, nil, err
+	}
+	items, err := d.store.PlaylistItems(ctx, p.ID)
+	return p, items, err
+}
+
+// Tracks implements api.Backend.
+func (d *daemon) Tracks(ctx context.Context, q string, limit int) ([]cache.LocalTrack, error) {
+	return d.store.Tracks(ctx, cache.TrackQuery{Search: q, Limit: limit})
+}
+
+// Missing implements api.Backend.
+func (d *daemon) Missing(ctx context.Context, ref string) ([]cache.MissingTrack, error) {
+	id := ""
+	if ref != "" {
+		p, err := d.store.FindPlaylist(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		id = p.ID
+	}
+	return d.store.Missing(ctx, id)
+}
+
+// SetMatch implements api.Backend.
+func (d *daemon) SetMatch(ctx context.Context, spotifyID, kind, path string) (api.MatchInfo, error) {
+	t, err := d.store.SpotifyTrack(ctx, spotifyID)
+	if err != nil {
+		return api.MatchInfo{}, err
+	}
+	o := cache.Override{SpotifyID: t.ID, Kind: kind}
+	switch kind {
+	case cache.OverridePin, cache.OverrideReject:
+		if path == "" {
+			return api.MatchInfo{}, fmt.Errorf("%w: %s needs a path", api.ErrBadRequest, kind)
+		}
+		lt, err := d.store.TrackByPath(ctx, path)
+		if err != nil {
+			return api.MatchInfo{}, fmt.Errorf("%w: %s is not in the index", api.ErrBadRequest, path)
+		}
+		o.Path = lt.Path
+	case cache.OverrideNone:
+	default:
+		return api.MatchInfo{}, fmt.Errorf("%w: kind must be pin, reject or none", api.ErrBadRequest)
+	}
+	if err := d.store.SetOverride(ctx, o); err != nil {
+		return api.MatchInfo{}, err
+	}
+	return d.matchInfo(ctx, t.ID)
+}
+
+// ResetMatch implements api.Backend.
+func (d *daemon) ResetMatch(ctx context.Context, spotifyID string) (api.MatchInfo, error) {
+	t, err := d.store.SpotifyTrack(ctx, spotifyID)
+	if err != nil {
+		return api.MatchInfo{}, err
+	}
+	if _, err := d.store.ResetOverrides(ctx, t.ID); err != nil {
+		return api.MatchInfo{}, err
+	}
+	return d.matchInfo(ctx, t.ID)
+}
+
+// matchInfo rematches what changed and returns a track's match.
+func (d *daemon) matchInfo(ctx context.Context, id string) (api.MatchInfo, error) {
+	if _, err := match.NewRematcher(d.store).Run(ctx, false); err != nil {
+		return api.MatchInfo{}, err
+	}
+	m, err := d.store.MatchOf(ctx, id)
+	if err != nil {
+		return api.MatchInfo{}, err
+	}
+	info := api.MatchInfo{SpotifyID: id, Method: m.Method, Score: m.Score}
+	if m.LocalID != 0 {
+		if lt, err := d.store.TrackByID(ctx, m.LocalID); err == nil {
+			info.LocalPath = &lt.Path
+		}
+	}
+	return info, nil
+}
+
+// StartSync implements api.Backend.
+func (d *daemon) StartSync(context.Context) error {
+	d.mu.Lock()
+	busy, linked := d.syncing, d.spotify.Connectivity != "not_linked"
+	d.mu.Unlock()
+	switch {
+	case busy:
+		return fmt.Errorf("%w: a sync is running", api.ErrBusy)
+	case !linked:
+		return fmt.Errorf("%w: run `tapedeck login` first", api.ErrNotLinked)
+	}
+	poke(d.syncNow)
+	return nil
+}
+
+// StartScan implements api.Backend.
+func (d *daemon) StartScan(context.Context) error {
+	d.mu.Lock()
+	busy := d.scanning
+	d.mu.Unlock()
+	if busy {
+		return fmt.Errorf("%w: a scan is running", api.ErrBusy)
+	}
+	poke(d.scanNow)
+	return nil
+}
+
+// Subscribe implements api.Backend.
+func (d *daemon) Subscribe() (<-chan api.Event, func()) { return d.events.Subscribe() }

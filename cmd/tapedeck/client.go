@@ -1,0 +1,292 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tapedeck/tapedeck/api"
+	"github.com/tapedeck/tapedeck/config"
+)
+
+// apiClient talks to a running daemon at http.listen, with http.token.
+type apiClient struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+func newAPIClient(cfg config.Config) *apiClient {
+	host := cfg.HTTP.Listen
+	if h, p, err := net.SplitHostPort(host); err == nil && (h == "" || h == "0.0.0.0" || h == "::") {
+		host = net.JoinHostPort("127.0.0.1", p)
+	}
+	return &apiClient{base: "http://" + host + "/api/v1", token: cfg.HTTP.Token, http: &http.Client{}}
+}
+
+// errNoDaemon says the daemon is not running and how to start it.
+var errNoDaemon = errors.New("the tapedeck daemon is not running")
+
+func (c *apiClient) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return err
+	}
+	if body != nil || method != http.MethodGet {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return fmt.Errorf("%w (nothing listens on %s): start it with `tapedeck daemon` (or `make run`)", errNoDaemon, strings.TrimPrefix(c.base, "http://"))
+		}
+		return fmt.Errorf("daemon: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		json.NewDecoder(resp.Body).Decode(&e)
+		if e.Error.Message == "" {
+			e.Error.Message = resp.Status
+		}
+		return fmt.Errorf("daemon: %s", e.Error.Message)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// clientCmds are the commands that drive a running daemon.
+func (a *app) clientCmds() []*cobra.Command {
+	var asJSON bool
+	withClient := func(fn func(ctx context.Context, c *apiClient, args []string) (any, error), text func(any) string) func(*cobra.Command, []string) error {
+		return func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.load()
+			if err != nil {
+				return err
+			}
+			out, err := fn(cmd.Context(), newAPIClient(cfg), args)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if out == nil {
+					out = map[string]bool{"ok": true}
+				}
+				return json.NewEncoder(a.stdout).Encode(out)
+			}
+			if text != nil {
+				fmt.Fprint(a.stdout, text(out))
+			}
+			return nil
+		}
+	}
+	post := func(path string) func(ctx context.Context, c *apiClient, _ []string) (any, error) {
+		return func(ctx context.Context, c *apiClient, _ []string) (any, error) {
+			return nil, c.do(ctx, http.MethodPost, path, struct{}{}, nil)
+		}
+	}
+	status := func(ctx context.Context, c *apiClient, _ []string) (any, error) {
+		var st api.Status
+		err := c.do(ctx, http.MethodGet, "/status", nil, &st)
+		return st, err
+	}
+	var (
+		index int
+		local bool
+	)
+	cmds := []*cobra.Command{
+		{Use: "status", Short: "Show what the daemon is playing", Args: cobra.NoArgs,
+			RunE: withClient(status, func(v any) string { return formatStatus(v.(api.Status)) })},
+		{Use: "play [PLAYLIST]", Short: "Play a playlist (id, URI or name) from its local copies, or resume", Args: cobra.MaximumNArgs(1),
+			RunE: withClient(func(ctx context.Context, c *apiClient, args []string) (any, error) {
+				req := api.PlayRequest{Index: index}
+				if len(args) == 1 {
+					req.Playlist = args[0]
+				}
+				_ = local // every source is local until the Spotify player lands
+				return nil, c.do(ctx, http.MethodPost, "/player/play", req, nil)
+			}, nil)},
+		{Use: "pause", Short: "Pause", Args: cobra.NoArgs, RunE: withClient(post("/player/pause"), nil)},
+		{Use: "resume", Short: "Resume", Args: cobra.NoArgs, RunE: withClient(post("/player/resume"), nil)},
+		{Use: "stop", Short: "Stop", Args: cobra.NoArgs, RunE: withClient(post("/player/stop"), nil)},
+		{Use: "next", Short: "Next track", Args: cobra.NoArgs, RunE: withClient(post("/player/next"), nil)},
+		{Use: "prev", Short: "Previous track (or the start of this one)", Args: cobra.NoArgs, RunE: withClient(post("/player/previous"), nil)},
+		{Use: "seek POSITION", Short: "Seek to POSITION (seconds, or m:ss)", Args: cobra.ExactArgs(1),
+			RunE: withClient(func(ctx context.Context, c *apiClient, args []string) (any, error) {
+				ms, err := parsePosition(args[0])
+				if err != nil {
+					return nil, err
+				}
+				return nil, c.do(ctx, http.MethodPost, "/player/seek", map[string]int64{"position_ms": ms}, nil)
+			}, nil)},
+		{Use: "volume N", Short: "Set the volume, 0 to 100", Args: cobra.ExactArgs(1),
+			RunE: withClient(func(ctx context.Context, c *apiClient, args []string) (any, error) {
+				v, err := strconv.Atoi(args[0])
+				if err != nil || v < 0 || v > 100 {
+					return nil, fmt.Errorf("%w: volume %q: want 0 to 100", errUsage, args[0])
+				}
+				return nil, c.do(ctx, http.MethodPut, "/player/volume", map[string]int{"volume": v}, nil)
+			}, nil)},
+		{Use: "queue", Short: "Show the play queue", Args: cobra.NoArgs,
+			RunE: withClient(func(ctx context.Context, c *apiClient, _ []string) (any, error) {
+				var q api.Queue
+				err := c.do(ctx, http.MethodGet, "/queue", nil, &q)
+				return q, err
+			}, func(v any) string { return formatQueue(v.(api.Queue)) })},
+		{Use: "events", Short: "Follow the daemon's events (Ctrl-C stops)", Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				cfg, err := a.load()
+				if err != nil {
+					return err
+				}
+				return a.followEvents(cmd.Context(), newAPIClient(cfg), asJSON)
+			}},
+	}
+	for _, c := range cmds {
+		c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	}
+	cmds[1].Flags().IntVar(&index, "index", 0, "start at this entry of the playlist (0-based)")
+	cmds[1].Flags().BoolVar(&local, "local", false, "play from local files (the only source for now)")
+	return cmds
+}
+
+func parsePosition(s string) (int64, error) {
+	var secs float64
+	if m, sec, ok := strings.Cut(s, ":"); ok {
+		mm, err1 := strconv.Atoi(m)
+		ss, err2 := strconv.ParseFloat(sec, 64)
+		if err1 != nil || err2 != nil || mm < 0 || ss < 0 {
+			return 0, fmt.Errorf("%w: position %q: want seconds or m:ss", errUsage, s)
+		}
+		secs = float64(mm)*60 + ss
+	} else {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || v < 0 {
+			return 0, fmt.Errorf("%w: position %q: want seconds or m:ss", errUsage, s)
+		}
+		secs = v
+	}
+	return int64(secs * 1000), nil
+}
+
+func formatStatus(st api.Status) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s", st.State)
+	if st.Track != nil {
+		fmt.Fprintf(&b, ": %s — %s  %s / %s", strings.Join(st.Track.Artists, ", "), st.Track.Title, clock(st.PositionMs), clock(st.Track.DurationMs))
+		fmt.Fprintf(&b, "\n  from %s (%s)", st.Track.LocalPath, st.Source)
+	}
+	if st.Playlist != nil {
+		fmt.Fprintf(&b, "\n  playlist %s", st.Playlist.Name)
+	}
+	fmt.Fprintf(&b, "\n  volume %d, shuffle %v, repeat %s", st.Volume, st.Shuffle, st.Repeat)
+	if st.OutputError != "" {
+		fmt.Fprintf(&b, "\n  audio output not working: %s", st.OutputError)
+	}
+	fmt.Fprintf(&b, "\n  Spotify: %s", strings.ReplaceAll(st.Spotify.Connectivity, "_", " "))
+	if st.Spotify.LastError != "" {
+		fmt.Fprintf(&b, " (%s)", st.Spotify.LastError)
+	}
+	if st.Spotify.Connectivity == "not_linked" {
+		b.WriteString(": run `tapedeck login`")
+	}
+	fmt.Fprintf(&b, "\n  library: %d tracks", st.Library.Tracks)
+	if st.Library.Scanning {
+		b.WriteString(", scanning")
+	}
+	if st.Library.Syncing {
+		b.WriteString(", syncing")
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func formatQueue(q api.Queue) string {
+	if len(q.Entries) == 0 {
+		return "The queue is empty: `tapedeck play PLAYLIST`.\n"
+	}
+	var b strings.Builder
+	if q.Playlist != nil {
+		fmt.Fprintf(&b, "%s\n", q.Playlist.Name)
+	}
+	for i, e := range q.Entries {
+		mark := "  "
+		if i == q.Index {
+			mark = "> "
+		}
+		fmt.Fprintf(&b, "%s%3d  %s — %s  %s\n", mark, i+1, strings.Join(e.Artists, ", "), e.Title, clock(e.DurationMs))
+	}
+	return b.String()
+}
+
+// followEvents prints the daemon's event stream until ctx ends.
+func (a *app) followEvents(ctx context.Context, c *apiClient, asJSON bool) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/events", nil)
+	if err != nil {
+		return err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return fmt.Errorf("%w: start it with `tapedeck daemon`", errNoDaemon)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("daemon: %s", resp.Status)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	var typ string
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			typ = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			data := strings.TrimPrefix(line, "data: ")
+			if asJSON {
+				fmt.Fprintf(a.stdout, "{\"type\":%q,\"data\":%s}\n", typ, data)
+			} else {
+				fmt.Fprintf(a.stdout, "%s %-12s %s\n", time.Now().Format("15:04:05"), typ, data)
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return sc.Err()
+}

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tapedeck/tapedeck/api"
+	"github.com/tapedeck/tapedeck/internal/fixture"
+	"github.com/tapedeck/tapedeck/sync/spotifytest"
+)
+
+// startDaemon runs `tapedeck daemon` in-process for c on a free loopback
+// port and waits until it answers; the returned function stops it and
+// returns its error.
+func startDaemon(t *testing.T, c *cli) func() error {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	c.env["TAPEDECK_HTTP_LISTEN"] = addr
+	c.env["TAPEDECK_PLAYER_OUTPUT"] = "null"
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		root := newRootCmd(os.Stderr, os.Stderr, func(k string) (string, bool) { v, ok := c.env[k]; return v, ok })
+		root.SetArgs([]string{"daemon"})
+		done <- root.ExecuteContext(ctx)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/api/v1/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("daemon exited at start: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatal("daemon did not answer within 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var once bool
+	stop := func() error {
+		if once {
+			return nil
+		}
+		once = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatal("daemon did not stop within 10 s of SIGINT")
+			return nil
+		}
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+func statusOf(t *testing.T, c *cli) api.Status {
+	t.Helper()
+	var st api.Status
+	if err := json.Unmarshal([]byte(c.mustRun("status", "--json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestDaemonWithTheCLI starts the daemon, lets it index the library,
+// syncs a playlist, and drives playback with the CLI client.
+func TestDaemonWithTheCLI(t *testing.T) {
+	c := newCLI(t)
+	dir := filepath.Join(c.music, "Artist", "Album")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fixture.Make(t, dir, "01 One", "flac", 3000, fixture.Tags{Title: "One", Artists: []string{"Artist"}, Album: "Album", ISRC: "GBAAA0000001"})
+	fixture.Make(t, dir, "02 Two", "ogg", 3000, fixture.Tags{Title: "Two", Artists: []string{"Artist"}, Album: "Album", ISRC: "GBAAA0000002"})
+
+	if _, _, err := c.run("status"); err == nil || !strings.Contains(err.Error(), "not running") || !strings.Contains(err.Error(), "tapedeck daemon") {
+		t.Errorf("status without a daemon: %v", err)
+	}
+
+	srv := spotifytest.New()
+	defer srv.Close()
+	srv.AddPlaylist(spotifytest.Playlist{ID: "pl", Name: "Road", Items: []spotifytest.Item{
+		{AddedAt: time.Now(), Track: sp("t1", "One", "Artist", "Album", 3000, "GBAAA0000001")},
+		{AddedAt: time.Now(), Track: sp("t9", "Not Here", "Artist", "Album", 3000, "GBAAA0000009")},
+		{AddedAt: time.Now(), Track: sp("t2", "Two", "Artist", "Album", 3000, "GBAAA0000002")},
+	}})
+	linked(t, c, srv)
+	c.env["TAPEDECK_SPOTIFY_SYNC_INTERVAL"] = "0"
+	stop := startDaemon(t, c)
+
+	eventually(t, "the first scan", func() bool { return statusOf(t, c).Library.Tracks == 2 })
+	if _, _, err := c.run("daemon"); err == nil || !strings.Contains(err.Error(), "another tapedeck daemon is running") {
+		t.Errorf("second daemon: %v", err)
+	}
+	c.mustRun("sync") // straight on the database, beside the daemon
+
+	c.mustRun("play", "Road")
+	st := statusOf(t, c)
+	if st.State != "playing" || st.Track == nil || st.Track.Title != "One" || st.Playlist == nil || st.Playlist.ID != "pl" || st.Source != "local" {
+		t.Fatalf("after play: %+v", st)
+	}
+	var q api.Queue
+	if err := json.Unmarshal([]byte(c.mustRun("queue", "--json")), &q); err != nil {
+		t.Fatal(err)
+	}
+	if len(q.Entries) != 2 || q.Entries[1].SpotifyID != "t2" {
+		t.Errorf("queue skips the track with no local copy: %+v", q)
+	}
+	c.mustRun("pause")
+	if st := statusOf(t, c); st.State != "paused" {
+		t.Errorf("after pause: %s", st.State)
+	}
+	c.mustRun("next")
+	c.mustRun("resume")
+	eventually(t, "the second track", func() bool {
+		st := statusOf(t, c)
+		return st.Track != nil && st.Track.Title == "Two" && st.State == "playing"
+	})
+	c.mustRun("volume", "40")
+	c.mustRun("seek", "0:01")
+	if st := statusOf(t, c); st.Volume != 40 || st.PositionMs < 900 {
+		t.Errorf("volume/seek: %+v", st)
+	}
+	if out := c.mustRun("status"); !strings.Contains(out, "Artist — Two") || !strings.Contains(out, "Spotify: ") {
+		t.Errorf("status text:\n%s", out)
+	}
+	if _, _, err := c.run("play", "No Such Playlist"); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("unknown playlist: %v", err)
+	}
+	if _, _, err := c.run("volume", "101"); exitCode(err) != 2 {
+		t.Errorf("volume 101: %v", err)
+	}
+	c.mustRun("stop")
+	if err := stop(); err != nil {
+		t.Errorf("daemon stop: %v", err)
+	}
+	// The database is whole and usable after the stop.
+	if out := c.mustRun("tracks", "--json"); !strings.Contains(out, "01 One.flac") {
+		t.Errorf("after stop: %s", out)
+	}
+}
