@@ -44,6 +44,7 @@ test: deps
 bench: build
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./...
 	bash bench/scan.sh
+	bash bench/api.sh
 
 # A short fuzz session on the tag reader; the seed corpus in
 # media/testdata/fuzz also runs as part of `make test`.

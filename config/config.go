@@ -49,6 +49,12 @@ type HTTP struct {
 	Listen string `toml:"listen"`
 	// Token, when set, is required as a bearer token on every API request.
 	Token string `toml:"token" secret:"true"`
+	// Socket is an optional Unix socket for the API; its file mode (0600)
+	// is its access control.
+	Socket string `toml:"socket"`
+	// AllowedHosts are extra names accepted in the Host header (e.g. the
+	// machine's LAN name), besides loopback names and IP literals.
+	AllowedHosts []string `toml:"allowed_hosts"`
 }
 
 // Spotify configures the Web API client. Each user registers their own app
@@ -259,6 +265,7 @@ func walkFields(v reflect.Value, prefix string, fn func(key string, f reflect.Va
 // absolute paths only.
 func (c *Config) expand(env Env) {
 	c.StateDir = absPath(c.StateDir, env)
+	c.HTTP.Socket = absPath(c.HTTP.Socket, env)
 	for i, d := range c.Library.Dirs {
 		c.Library.Dirs[i] = absPath(d, env)
 	}

@@ -17,14 +17,14 @@ import (
 var _ api.Backend = (*daemon)(nil)
 
 // Status implements api.Backend.
-func (d *daemon) Status(ctx context.Context) api.Status {
+func (d *daemon) Status(context.Context) api.Status {
 	st := d.engine.Status()
 	d.mu.Lock()
 	out := api.Status{
 		State: st.State.String(), Source: "none", PositionMs: st.PositionMs, Index: st.Index,
 		Volume: st.Volume, Shuffle: st.Shuffle, Repeat: st.Repeat.String(), Playlist: d.playlist,
 		Spotify: d.spotify,
-		Library: api.LibraryStatus{Scanning: d.scanning, Syncing: d.syncing},
+		Library: api.LibraryStatus{Tracks: d.tracks, Scanning: d.scanning, Syncing: d.syncing},
 	}
 	if !d.lastScan.IsZero() {
 		t := d.lastScan
@@ -39,9 +39,6 @@ func (d *daemon) Status(ctx context.Context) api.Status {
 		if st.State != player.StateStopped {
 			out.Source = "local"
 		}
-	}
-	if stats, err := d.store.Stats(ctx); err == nil {
-		out.Library.Tracks = stats.Tracks
 	}
 	return out
 }

@@ -71,6 +71,7 @@ type daemon struct {
 	scanning  bool
 	syncing   bool
 	lastScan  time.Time
+	tracks    int // in the index, counted after each scan (not per status request)
 	spotify   api.SpotifyStatus
 }
 
@@ -148,8 +149,8 @@ func (d *daemon) run(ctx context.Context) error {
 	defer d.unlock()
 	defer d.store.Close()
 	defer d.events.close()
-	srv, err := api.New(d, api.Options{Listen: d.cfg.HTTP.Listen, Token: d.cfg.HTTP.Token,
-		Logger: d.log.With("component", "api"), Version: versionString()})
+	srv, err := api.New(d, api.Options{Listen: d.cfg.HTTP.Listen, Token: d.cfg.HTTP.Token, Socket: d.cfg.HTTP.Socket,
+		AllowedHosts: d.cfg.HTTP.AllowedHosts, Logger: d.log.With("component", "api"), Version: versionString()})
 	if err != nil {
 		return err
 	}
@@ -269,9 +270,14 @@ func (d *daemon) scan(ctx context.Context) {
 		}
 		return
 	}
+	stats, err := d.store.Stats(ctx)
+	if err != nil {
+		d.log.Error("count indexed tracks", "err", err)
+	}
 	d.mu.Lock()
 	first := d.lastScan.IsZero()
 	d.lastScan = time.Now()
+	d.tracks = stats.Tracks
 	d.mu.Unlock()
 	for _, fe := range res.Errors {
 		if first && slices.Contains(d.cfg.Library.Dirs, fe.Path) {

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"bufio"
-	"fmt"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/tapedeck/tapedeck/api"
 	"github.com/tapedeck/tapedeck/cache"
 )
 
@@ -37,40 +37,20 @@ func m3uName(p cache.Playlist, taken map[string]bool) string {
 	return name
 }
 
-// writeM3U writes the entries that have a local copy as extended M3U8,
-// atomically, and returns how many it wrote.
+// writeM3U writes the entries that have a local copy as extended M3U8
+// (api.WriteM3U, the format the API serves), atomically, and returns how
+// many it wrote.
 func writeM3U(path, dir string, items []cache.PlaylistItem, relative bool) (int, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".export-*.m3u8")
 	if err != nil {
 		return 0, err
 	}
 	defer os.Remove(tmp.Name())
-	w := bufio.NewWriter(tmp)
-	fmt.Fprintln(w, "#EXTM3U")
-	n := 0
-	for _, it := range items {
-		if it.Track == nil || it.LocalPath == "" {
-			continue
-		}
-		loc := it.LocalPath
-		if relative {
-			if rel, err := filepath.Rel(dir, loc); err == nil {
-				loc = rel
-			}
-		}
-		title := strings.Join(cache.ArtistNames(it.Track.Artists), ", ") + " - " + it.Track.Name
-		title = strings.NewReplacer("\n", " ", "\r", " ").Replace(title)
-		fmt.Fprintf(w, "#EXTINF:%d,%s\n%s\n", (it.Track.DurationMs+500)/1000, title, loc)
-		n++
+	if !relative {
+		dir = ""
 	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return 0, err
-	}
-	if err := tmp.Close(); err != nil {
-		return 0, err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+	n, err := api.WriteM3U(tmp, items, dir)
+	if err := errors.Join(err, tmp.Chmod(0o644), tmp.Close()); err != nil {
 		return 0, err
 	}
 	return n, os.Rename(tmp.Name(), path)
