@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -169,5 +171,62 @@ func TestDaemonWithTheCLI(t *testing.T) {
 	// The database is whole and usable after the stop.
 	if out := c.mustRun("tracks", "--json"); !strings.Contains(out, "01 One.flac") {
 		t.Errorf("after stop: %s", out)
+	}
+}
+
+// TestDaemonStopsCleanlyMidScanAndPlayback stops the daemon while it plays
+// and while a scan of many files is in flight: it exits without error and
+// leaves a whole database that the next scan completes.
+func TestDaemonStopsCleanlyMidScanAndPlayback(t *testing.T) {
+	c := newCLI(t)
+	c.env["TAPEDECK_LIBRARY_WATCH"] = "false"
+	song := fixture.Make(t, t.TempDir(), "song", "flac", 2000, fixture.Tags{Title: "Song", Artists: []string{"A"}})
+	data, err := os.ReadFile(song)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := startDaemon(t, c)
+	// Files arrive after the first scan; a requested scan reads them.
+	for i := range 400 {
+		dir := filepath.Join(c.music, "A", strings.Repeat("x", i%7+1))
+		os.MkdirAll(dir, 0o755)
+		if err := os.WriteFile(filepath.Join(dir, "song"+strconv.Itoa(i)+".flac"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addr := c.env["TAPEDECK_HTTP_LISTEN"]
+	post := func(path, body string) int {
+		resp, err := http.Post("http://"+addr+"/api/v1"+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("/player/play", `{"paths":["`+song+`"]}`); code != http.StatusNoContent {
+		t.Fatalf("play: %d", code)
+	}
+	if code := post("/scan", `{}`); code != http.StatusAccepted {
+		t.Fatalf("scan: %d", code)
+	}
+	eventually(t, "the scan to start", func() bool { return statusOf(t, c).Library.Scanning })
+	if err := stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	db, err := sql.Open("sqlite3", filepath.Join(c.env["TAPEDECK_STATE_DIR"], "tapedeck.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var check string
+	if err := db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+		t.Fatalf("integrity_check = %q, %v", check, err)
+	}
+	var res struct{ Added, Unchanged, Failed int }
+	if err := json.Unmarshal([]byte(c.mustRun("scan", "--json")), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Added+res.Unchanged != 400 || res.Failed != 0 {
+		t.Errorf("scan after the stop: %+v", res)
 	}
 }

@@ -90,6 +90,9 @@ type Server struct {
 	faults    map[string][]*faultState
 	counts    map[string]int
 	total     int
+	pl        *player // Connect devices and playback (player*.go)
+
+	ln *switchListener // lets OutageRefuse stop and restart listening
 }
 
 // New starts a fake on 127.0.0.1 with a free port. It panics if it cannot
@@ -118,11 +121,13 @@ func Listen(addr string) (*Server, error) {
 		playlists:    map[string]*Playlist{},
 		faults:       map[string][]*faultState{},
 		counts:       map[string]int{},
+		pl:           newPlayer(),
+		ln:           newSwitchListener(l),
 	}
 	s.auth.init()
 	s.ts = httptest.NewUnstartedServer(s.mux())
 	s.ts.Listener.Close()
-	s.ts.Listener = l
+	s.ts.Listener = s.ln
 	s.ts.Start()
 	s.URL = s.ts.URL
 	return s, nil
@@ -270,8 +275,8 @@ func (s *Server) now() time.Time {
 	return s.Now()
 }
 
-// mux routes requests; each route is counted, then faulted, then (for the
-// API) authenticated.
+// mux routes requests; each route is counted, then held or refused by an
+// outage, then faulted, then (for the API) authenticated.
 func (s *Server) mux() http.Handler {
 	m := http.NewServeMux()
 	handle := func(pattern string, h http.HandlerFunc) {
@@ -286,6 +291,7 @@ func (s *Server) mux() http.Handler {
 	handle("GET /v1/playlists/{id}", s.api("", s.handlePlaylist))
 	handle("GET /v1/playlists/{id}/items", s.api("", s.handlePlaylistItems))
 	handle("GET /v1/playlists/{id}/tracks", s.api("", s.handleOldTracks))
+	s.playerRoutes(handle)
 	m.Handle("/", s.instrument("", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Service not found")
 	}))
@@ -299,6 +305,11 @@ func (s *Server) instrument(route string, h http.HandlerFunc) http.Handler {
 		if route != "" {
 			s.counts[route]++
 		}
+		s.mu.Unlock()
+		if !s.passOutage(w, r) {
+			return
+		}
+		s.mu.Lock()
 		f := s.takeFault(route)
 		s.mu.Unlock()
 		if f != nil {

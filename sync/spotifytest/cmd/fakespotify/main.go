@@ -53,8 +53,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	defer srv.Close()
 	srv.ClientID, srv.Keys = *clientID, mode
 	srv.LoadDemo(*playlists, *items, *liked)
+	srv.AddDevice(spotifytest.Device{ID: "fakespotify-speaker", Name: "Fake Speaker", Type: "Speaker", VolumePercent: 60})
 
-	fmt.Fprintf(out, "fake Spotify listening on %s (%d playlists of %d entries, %d Liked Songs)\n", srv.URL, *playlists, *items, *liked)
+	fmt.Fprintf(out, "fake Spotify listening on %s (%d playlists of %d entries, %d Liked Songs, Connect device %q)\n", srv.URL, *playlists, *items, *liked, "Fake Speaker")
 	fmt.Fprintf(out, "  Web API:  %s\n  accounts: %s/authorize, %s/api/token\n\n", srv.APIURL(), srv.AccountsURL(), srv.AccountsURL())
 	fmt.Fprintf(out, "export TAPEDECK_SPOTIFY_API_URL=%s\n", srv.APIURL())
 	fmt.Fprintf(out, "export TAPEDECK_SPOTIFY_ACCOUNTS_URL=%s\n", srv.AccountsURL())
