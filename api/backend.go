@@ -66,6 +66,9 @@ type Backend interface {
 	Playlist(ctx context.Context, ref string) (cache.Playlist, []cache.PlaylistItem, error)
 	Tracks(ctx context.Context, query string, limit int) ([]cache.LocalTrack, error)
 	Missing(ctx context.Context, playlistRef string) ([]cache.MissingTrack, error)
+	// Outages lists the Spotify outages since the daemon started, the
+	// current one last (without an end).
+	Outages(ctx context.Context) ([]Outage, error)
 	// SetMatch records a decision (kind "pin" with a path, "reject" with a
 	// path, or "none") and returns the track's match afterwards.
 	SetMatch(ctx context.Context, spotifyID, kind, path string) (MatchInfo, error)
@@ -144,6 +147,9 @@ type LibraryStatus struct {
 // PlayRequest is POST /player/play and PUT /queue: a playlist (id, URI or
 // name) from an index and position, or a list of paths.
 type PlayRequest struct {
+	// Source is "auto" (default: Spotify when it is reachable and has a
+	// device, else local files), "local" or "spotify".
+	Source     string   `json:"source,omitempty"`
 	Playlist   string   `json:"playlist,omitempty"`
 	Index      int      `json:"index,omitempty"`
 	PositionMs int64    `json:"position_ms,omitempty"`
@@ -172,6 +178,14 @@ type MatchInfo struct {
 	LocalPath *string `json:"local_path"`
 	Method    string  `json:"method"`
 	Score     float64 `json:"score"`
+}
+
+// Outage is a time Spotify was unreachable.
+type Outage struct {
+	Start           time.Time  `json:"start"`
+	End             *time.Time `json:"end"`
+	Cause           string     `json:"cause"`
+	PlayedLocallyMs int64      `json:"played_locally_ms"`
 }
 
 // Event is one Server-Sent Event: its type (state, track, position,

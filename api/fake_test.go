@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	gosync "sync"
+	"time"
 
 	"github.com/tapedeck/tapedeck/cache"
 )
@@ -103,6 +104,11 @@ func (f *fakeBackend) Tracks(ctx context.Context, q string, limit int) ([]cache.
 		return f.TracksFunc(q, limit), err
 	}
 	return nil, err
+}
+
+func (f *fakeBackend) Outages(ctx context.Context) ([]Outage, error) {
+	err := f.record("Outages", nil)
+	return []Outage{{Start: time.Date(2026, 11, 22, 14, 2, 0, 0, time.UTC), Cause: "connection refused"}}, err
 }
 
 func (f *fakeBackend) Missing(ctx context.Context, ref string) ([]cache.MissingTrack, error) {

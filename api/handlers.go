@@ -328,6 +328,18 @@ func (s *Server) missing(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, http.StatusOK, ms)
 }
 
+func (s *Server) outages(w http.ResponseWriter, r *http.Request) {
+	os, err := s.b.Outages(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if os == nil {
+		os = []Outage{}
+	}
+	s.writeJSON(w, r, http.StatusOK, os)
+}
+
 // MatchRequest is PUT /matches/{spotify_id}.
 type MatchRequest struct {
 	Kind string `json:"kind"` // pin, reject or none

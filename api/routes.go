@@ -39,6 +39,7 @@ var routeTable = []route{
 	{"GET", "/playlists/{id}/m3u", (*Server).playlistM3U},
 	{"GET", "/tracks", (*Server).tracks},
 	{"GET", "/missing", (*Server).missing},
+	{"GET", "/outages", (*Server).outages},
 	{"PUT", "/matches/{spotify_id}", (*Server).setMatch},
 	{"DELETE", "/matches/{spotify_id}", (*Server).resetMatch},
 	{"POST", "/sync", (*Server).startSync},

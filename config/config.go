@@ -66,6 +66,11 @@ type Spotify struct {
 	RedirectURL  string   `toml:"redirect_url"`
 	Device       string   `toml:"device"`
 	SyncInterval Duration `toml:"sync_interval"`
+	// PollInterval is how often the daemon asks Spotify what it plays.
+	PollInterval Duration `toml:"poll_interval"`
+	// Handback says when to go back to Spotify after an outage:
+	// "track_end", "immediately" or "never".
+	Handback string `toml:"handback"`
 }
 
 // Player configures local playback.
@@ -111,6 +116,8 @@ func Default(env Env) Config {
 			AccountsURL:  "https://accounts.spotify.com",
 			RedirectURL:  "http://127.0.0.1:8274/callback",
 			SyncInterval: Duration{30 * time.Minute},
+			PollInterval: Duration{2 * time.Second},
+			Handback:     "track_end",
 		},
 		Player: Player{Output: "speaker", ReplayGain: "off", SampleRate: 44100},
 	}
@@ -312,6 +319,14 @@ func (c Config) Validate() error {
 	validateRedirect(c.Spotify.RedirectURL, bad)
 	if c.Spotify.SyncInterval.Duration < time.Minute && c.Spotify.SyncInterval.Duration != 0 {
 		bad("spotify.sync_interval", "is %s: use at least 1m (Spotify rate-limits clients), or 0 to disable periodic sync", c.Spotify.SyncInterval)
+	}
+	if d := c.Spotify.PollInterval.Duration; d < 500*time.Millisecond || d > time.Minute {
+		bad("spotify.poll_interval", "is %s: use 500ms to 1m (Spotify rate-limits clients; 2s is the default)", d)
+	}
+	switch c.Spotify.Handback {
+	case "track_end", "immediately", "never":
+	default:
+		bad("spotify.handback", "%q: use \"track_end\", \"immediately\" or \"never\"", c.Spotify.Handback)
 	}
 	if err := checkOutput(c.Player.Output); err != nil {
 		bad("player.output", "%v", err)

@@ -11,17 +11,19 @@ import (
 	"github.com/tapedeck/tapedeck/cache"
 	"github.com/tapedeck/tapedeck/match"
 	"github.com/tapedeck/tapedeck/player"
+	tdsync "github.com/tapedeck/tapedeck/sync"
 )
 
 // The daemon is the API's backend.
 var _ api.Backend = (*daemon)(nil)
 
 // Status implements api.Backend.
-func (d *daemon) Status(context.Context) api.Status {
+func (d *daemon) Status(ctx context.Context) api.Status {
 	st := d.engine.Status()
 	d.mu.Lock()
+	source := d.source
 	out := api.Status{
-		State: st.State.String(), Source: "none", PositionMs: st.PositionMs, Index: st.Index,
+		State: st.State.String(), Source: source, PositionMs: st.PositionMs, Index: st.Index,
 		Volume: st.Volume, Shuffle: st.Shuffle, Repeat: st.Repeat.String(), Playlist: d.playlist,
 		Spotify: d.spotify,
 		Library: api.LibraryStatus{Tracks: d.tracks, Scanning: d.scanning, Syncing: d.syncing},
@@ -34,11 +36,14 @@ func (d *daemon) Status(context.Context) api.Status {
 		out.OutputError = d.outputErr.Error()
 	}
 	d.mu.Unlock()
-	if st.Index >= 0 {
+	switch {
+	case source == "spotify":
+		d.spotifyStatus(ctx, &out)
+	case st.Index >= 0:
 		out.Track = d.trackInfo(st.Index)
-		if st.State != player.StateStopped {
-			out.Source = "local"
-		}
+	}
+	if source == "local" && st.State == player.StateStopped {
+		out.Source = "none"
 	}
 	return out
 }
@@ -66,8 +71,23 @@ func (d *daemon) playable() error {
 
 // Play implements api.Backend.
 func (d *daemon) Play(ctx context.Context, req api.PlayRequest) error {
+	switch req.Source {
+	case "", "auto", "local", "spotify":
+	default:
+		return fmt.Errorf("%w: source must be auto, local or spotify", api.ErrBadRequest)
+	}
+	if req.Playlist != "" && req.Source != "local" {
+		err := d.spotifyPlay(ctx, req)
+		if err == nil || req.Source == "spotify" {
+			return err
+		}
+		d.log.Info("playing from local files", "playlist", req.Playlist, "why", err)
+	}
 	if err := d.playable(); err != nil {
 		return err
+	}
+	if d.currentSource() == "spotify" && req.Playlist == "" && len(req.Paths) == 0 {
+		return d.spotifyCall(ctx, func(c *tdsync.Client) error { return c.Resume(ctx) })
 	}
 	if req.Playlist == "" && len(req.Paths) == 0 {
 		if d.engine.Status().State == player.StatePaused {
@@ -82,9 +102,11 @@ func (d *daemon) Play(ctx context.Context, req api.PlayRequest) error {
 	if err != nil {
 		return err
 	}
+	d.quietSpotifyIfPlaying(ctx)
 	if err := d.engine.Play(start); err != nil {
 		return err
 	}
+	d.setSource("local")
 	if req.PositionMs > 0 {
 		return d.engine.SeekMs(req.PositionMs)
 	}
@@ -103,6 +125,7 @@ func (d *daemon) SetQueue(ctx context.Context, req api.PlayRequest) error {
 func (d *daemon) load(ctx context.Context, req api.PlayRequest) (int, error) {
 	var (
 		meta []api.QueueEntry
+		pos  []int
 		ref  *api.PlaylistRef
 	)
 	start := 0
@@ -128,6 +151,7 @@ func (d *daemon) load(ctx context.Context, req api.PlayRequest) (int, error) {
 			}
 			meta = append(meta, api.QueueEntry{Path: it.LocalPath, SpotifyID: it.Track.ID, Title: it.Track.Name,
 				Artists: cache.ArtistNames(it.Track.Artists), DurationMs: it.Track.DurationMs})
+			pos = append(pos, it.Position)
 		}
 		if len(meta) == 0 {
 			return 0, fmt.Errorf("%w: no track of %q has a local copy (see `tapedeck missing --playlist %s`)", api.ErrNoTrack, p.Name, p.ID)
@@ -150,6 +174,7 @@ func (d *daemon) load(ctx context.Context, req api.PlayRequest) (int, error) {
 				e.Title, e.Artists, e.DurationMs = lt.Title, lt.Artists, lt.DurationMs
 			}
 			meta = append(meta, e)
+			pos = append(pos, len(pos))
 		}
 		if req.Index > 0 && req.Index < len(meta) {
 			start = req.Index
@@ -160,17 +185,60 @@ func (d *daemon) load(ctx context.Context, req api.PlayRequest) (int, error) {
 		tracks[i] = player.Track{Path: m.Path, ID: m.SpotifyID}
 	}
 	d.mu.Lock()
-	d.queueMeta, d.playlist = meta, ref
+	d.queueMeta, d.queuePos, d.playlist = meta, pos, ref
 	d.mu.Unlock()
 	d.engine.SetQueue(tracks)
 	return start, nil
 }
 
+func (d *daemon) currentSource() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.source
+}
+
+func (d *daemon) setSource(s string) {
+	d.mu.Lock()
+	changed := d.source != s
+	d.source = s
+	d.mu.Unlock()
+	if changed {
+		d.events.publish("source", map[string]string{"source": s})
+	}
+}
+
+// spotifyCall runs a control on Spotify Connect.
+func (d *daemon) spotifyCall(ctx context.Context, fn func(*tdsync.Client) error) error {
+	d.mu.Lock()
+	cmd := d.conn.cmd
+	d.mu.Unlock()
+	if cmd == nil {
+		return fmt.Errorf("%w: run `tapedeck login`", api.ErrNotLinked)
+	}
+	return fn(cmd)
+}
+
+// quietSpotifyIfPlaying pauses Spotify before local playback starts.
+func (d *daemon) quietSpotifyIfPlaying(ctx context.Context) {
+	if d.currentSource() == "spotify" {
+		d.quietSpotify(ctx)
+	}
+}
+
 // Pause implements api.Backend.
-func (d *daemon) Pause(context.Context) error { d.engine.Pause(); return nil }
+func (d *daemon) Pause(ctx context.Context) error {
+	if d.currentSource() == "spotify" {
+		return d.spotifyCall(ctx, func(c *tdsync.Client) error { return c.Pause(ctx) })
+	}
+	d.engine.Pause()
+	return nil
+}
 
 // Resume implements api.Backend.
-func (d *daemon) Resume(context.Context) error {
+func (d *daemon) Resume(ctx context.Context) error {
+	if d.currentSource() == "spotify" {
+		return d.spotifyCall(ctx, func(c *tdsync.Client) error { return c.Resume(ctx) })
+	}
 	if err := d.playable(); err != nil {
 		return err
 	}
@@ -178,26 +246,52 @@ func (d *daemon) Resume(context.Context) error {
 }
 
 // Stop implements api.Backend.
-func (d *daemon) Stop(context.Context) error { d.engine.Stop(); return nil }
+func (d *daemon) Stop(ctx context.Context) error {
+	if d.currentSource() == "spotify" {
+		d.setSource("none")
+		return d.spotifyCall(ctx, func(c *tdsync.Client) error { return c.Pause(ctx) })
+	}
+	d.engine.Stop()
+	d.setSource("none")
+	return nil
+}
 
 // Next implements api.Backend.
-func (d *daemon) Next(context.Context) error { d.engine.Next(); return nil }
+func (d *daemon) Next(ctx context.Context) error {
+	if d.currentSource() == "spotify" {
+		return d.spotifyCall(ctx, func(c *tdsync.Client) error { return c.Next(ctx) })
+	}
+	d.engine.Next()
+	return nil
+}
 
 // Previous implements api.Backend.
-func (d *daemon) Previous(context.Context) error { d.engine.Previous(); return nil }
+func (d *daemon) Previous(ctx context.Context) error {
+	if d.currentSource() == "spotify" {
+		return d.spotifyCall(ctx, func(c *tdsync.Client) error { return c.Previous(ctx) })
+	}
+	d.engine.Previous()
+	return nil
+}
 
 // Seek implements api.Backend.
-func (d *daemon) Seek(_ context.Context, ms int64) error {
+func (d *daemon) Seek(ctx context.Context, ms int64) error {
 	if ms < 0 {
 		return fmt.Errorf("%w: position_ms must be 0 or more", api.ErrBadRequest)
+	}
+	if d.currentSource() == "spotify" {
+		return d.spotifyCall(ctx, func(c *tdsync.Client) error { return c.Seek(ctx, ms) })
 	}
 	return d.engineErr(d.engine.SeekMs(ms))
 }
 
 // SetVolume implements api.Backend.
-func (d *daemon) SetVolume(_ context.Context, v int) error {
+func (d *daemon) SetVolume(ctx context.Context, v int) error {
 	if v < 0 || v > 100 {
 		return fmt.Errorf("%w: volume must be 0 to 100", api.ErrBadRequest)
+	}
+	if d.currentSource() == "spotify" {
+		return d.spotifyCall(ctx, func(c *tdsync.Client) error { return c.SetVolume(ctx, v) })
 	}
 	d.engine.SetVolume(v)
 	d.events.publish("state", map[string]any{"state": d.engine.Status().State.String(), "volume": v})

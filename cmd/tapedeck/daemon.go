@@ -21,6 +21,7 @@ import (
 	"github.com/tapedeck/tapedeck/api"
 	"github.com/tapedeck/tapedeck/cache"
 	"github.com/tapedeck/tapedeck/config"
+	"github.com/tapedeck/tapedeck/failover"
 	"github.com/tapedeck/tapedeck/library"
 	"github.com/tapedeck/tapedeck/match"
 	"github.com/tapedeck/tapedeck/player"
@@ -64,8 +65,13 @@ type daemon struct {
 	scanNow chan struct{} // asks the scan job for a scan
 	syncNow chan struct{} // asks the sync job for a sync
 
+	now  func() time.Time
+	conn connect
+
 	mu        gosync.Mutex
+	source    string           // what plays: "spotify", "local" or "none"
 	queueMeta []api.QueueEntry // parallel to the engine's queue
+	queuePos  []int            // each queued entry's position in its playlist
 	playlist  *api.PlaylistRef
 	outputErr error // the audio output failed: playback is off
 	scanning  bool
@@ -85,9 +91,12 @@ func newDaemon(ctx context.Context, cfg config.Config, log *slog.Logger) (*daemo
 		unlock()
 		return nil, err
 	}
+	th := failover.DefaultThresholds()
+	th.PollEvery = cfg.Spotify.PollInterval.Duration
 	d := &daemon{
-		cfg: cfg, log: log, store: store, events: newHub(), unlock: unlock,
+		cfg: cfg, log: log, store: store, events: newHub(), unlock: unlock, now: time.Now, source: "none",
 		scanNow: make(chan struct{}, 1), syncNow: make(chan struct{}, 1),
+		conn: connect{mon: failover.NewMonitor(th)},
 	}
 	d.engine, err = d.newEngine()
 	if err != nil {
@@ -165,6 +174,7 @@ func (d *daemon) run(ctx context.Context) error {
 	g.Go(func() error { return d.forwardPlayerEvents(gctx) })
 	g.Go(func() error { return d.scanJob(gctx) })
 	g.Go(func() error { return d.syncJob(gctx) })
+	g.Go(func() error { return d.connectJob(gctx) })
 	if d.cfg.Library.Watch {
 		g.Go(func() error {
 			return watchLibrary(gctx, d.cfg.Library.Dirs, 2*time.Second, d.log.With("component", "watch"), func() { poke(d.scanNow) })
@@ -214,6 +224,13 @@ func (d *daemon) forwardPlayerEvents(ctx context.Context) error {
 			switch ev.Type {
 			case player.EventTrackStart:
 				d.events.publish("track", d.trackInfo(ev.Index))
+			case player.EventTrackEnd:
+				d.mu.Lock()
+				handback := d.conn.handback
+				d.mu.Unlock()
+				if handback && ev.Finished {
+					d.toSpotify(ctx, ev.Index+1, 0)
+				}
 			case player.EventState:
 				d.events.publish("state", map[string]string{"state": ev.State.String()})
 			case player.EventError:
@@ -323,16 +340,15 @@ func (d *daemon) sync(ctx context.Context) {
 	oc := tdsync.OAuthConfig(d.cfg.Spotify.ClientID, d.cfg.Spotify.AccountsURL, d.cfg.Spotify.RedirectURL)
 	src, err := tdsync.NewTokenSource(ctx, oc, tdsync.NewTokenFile(d.cfg.StateDir), log)
 	if errors.Is(err, tdsync.ErrNotLoggedIn) {
-		d.setSpotify("not_linked", "")
-		return
+		return // the connect job reports not_linked
 	}
 	if err != nil {
-		d.setSpotify("degraded", err.Error())
+		d.setSyncError(err.Error())
 		return
 	}
 	client, err := tdsync.NewClient(d.cfg.Spotify.APIURL, src, tdsync.DefaultRetry(), log)
 	if err != nil {
-		d.setSpotify("degraded", err.Error())
+		d.setSyncError(err.Error())
 		return
 	}
 	d.setBusy(&d.syncing, true)
@@ -345,20 +361,16 @@ func (d *daemon) sync(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		state := "offline"
-		if errors.Is(err, tdsync.ErrLoginRequired) {
-			state = "not_linked"
-		}
-		d.setSpotify(state, err.Error())
+		d.setSyncError(err.Error())
 		log.Warn("sync failed", "err", err)
 		d.events.publish("sync", map[string]any{"phase": "failed", "error": err.Error()})
 		return
 	}
-	state, lastErr := "online", ""
+	lastErr := ""
 	if res.Failed > 0 {
-		state, lastErr = "degraded", res.Errors[0].Error
+		lastErr = res.Errors[0].Error
 	}
-	d.setSpotify(state, lastErr)
+	d.setSyncError(lastErr)
 	d.mu.Lock()
 	now := time.Now()
 	d.spotify.LastSync = &now
@@ -378,18 +390,21 @@ func (d *daemon) setBusy(flag *bool, v bool) {
 	*flag = v
 }
 
-// setSpotify records the Spotify connectivity and publishes a change.
+// setSyncError records the last sync problem ("" when it went well).
+func (d *daemon) setSyncError(msg string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.spotify.LastError = msg
+}
+
+// setSpotify records the Spotify connectivity (the connect job's monitor
+// decides it).
 func (d *daemon) setSpotify(state, lastErr string) {
 	d.mu.Lock()
-	changed := d.spotify.Connectivity != state
-	if changed {
-		now := time.Now()
+	if d.spotify.Connectivity != state {
+		now := d.now()
 		d.spotify.Connectivity, d.spotify.Since = state, &now
 	}
 	d.spotify.LastError = lastErr
-	st := d.spotify
 	d.mu.Unlock()
-	if changed {
-		d.events.publish("connectivity", st)
-	}
 }

@@ -1,0 +1,424 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	spotifyapi "github.com/zmb3/spotify/v2"
+
+	"github.com/tapedeck/tapedeck/api"
+	"github.com/tapedeck/tapedeck/failover"
+	tdsync "github.com/tapedeck/tapedeck/sync"
+)
+
+// connect follows what Spotify plays, detects outages with a
+// failover.Monitor (owned by the poll goroutine), and moves playback to the
+// local files and back. Its fields other than mon are guarded by daemon.mu.
+type connect struct {
+	mon  *failover.Monitor
+	poll *tdsync.Client // one attempt, short timeout: detection speed
+	cmd  *tdsync.Client // controls: a couple of quick attempts
+
+	last      *spotifyapi.PlayerState // the last good poll
+	lastAt    time.Time
+	context   string    // playlist id Spotify played, from the last poll
+	localFrom time.Time // when the fail-over started playing locally
+	device    string    // device id to hand back to
+	failed    bool      // playing locally because of an outage
+	handback  bool      // hand back at the end of the current local track
+	outage    *api.Outage
+	outages   []api.Outage
+	trackPath map[string]string // Spotify id → local path, for the status
+}
+
+// connectClients builds the Spotify clients from the stored login, or
+// returns nil when there is none.
+func (d *daemon) connectClients(ctx context.Context) (poll, cmd *tdsync.Client, err error) {
+	log := d.log.With("component", "connect")
+	oc := tdsync.OAuthConfig(d.cfg.Spotify.ClientID, d.cfg.Spotify.AccountsURL, d.cfg.Spotify.RedirectURL)
+	src, err := tdsync.NewTokenSource(ctx, oc, tdsync.NewTokenFile(d.cfg.StateDir), log)
+	if err != nil {
+		return nil, nil, err
+	}
+	th := d.conn.mon.Thresholds()
+	pp := tdsync.DefaultRetry()
+	pp.Attempts, pp.Timeout = 1, th.PollTimeout
+	cp := tdsync.DefaultRetry()
+	cp.Attempts, cp.Timeout, cp.MaxDelay = 2, 3*time.Second, 500*time.Millisecond
+	if poll, err = tdsync.NewClient(d.cfg.Spotify.APIURL, src, pp, log); err != nil {
+		return nil, nil, err
+	}
+	cmd, err = tdsync.NewClient(d.cfg.Spotify.APIURL, src, cp, log)
+	return poll, cmd, err
+}
+
+// connectJob polls Spotify's player at the monitor's pace.
+func (d *daemon) connectJob(ctx context.Context) error {
+	for {
+		wait := 5 * time.Second // not linked yet: look for a login again soon
+		if d.conn.poll == nil {
+			if poll, cmd, err := d.connectClients(ctx); err == nil {
+				d.mu.Lock()
+				d.conn.poll, d.conn.cmd = poll, cmd
+				d.mu.Unlock()
+			}
+		}
+		if d.conn.poll != nil {
+			d.pollOnce(ctx)
+			wait = d.conn.mon.PollInterval()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (d *daemon) pollOnce(ctx context.Context) {
+	started := d.now()
+	st, err := d.conn.poll.PlayerState(ctx)
+	obs := failover.Observation{Started: started, At: d.now()}
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		fillError(&obs, err)
+	} else {
+		obs.Player = snapshot(st)
+	}
+	d.mu.Lock()
+	if err == nil {
+		d.conn.last, d.conn.lastAt = st, obs.At
+		if st != nil {
+			d.conn.device = string(st.Device.ID)
+			if id, ok := strings.CutPrefix(string(st.PlaybackContext.URI), "spotify:playlist:"); ok {
+				d.conn.context = id
+			}
+		}
+	}
+	d.mu.Unlock()
+	if tr, changed := d.conn.mon.Observe(obs); changed {
+		d.onTransition(ctx, tr)
+	}
+	if err == nil && st != nil && st.Playing {
+		d.guardOverlap(ctx)
+	}
+}
+
+// fillError turns a failed call into what the monitor needs.
+func fillError(obs *failover.Observation, err error) {
+	var apiErr spotifyapi.Error
+	var ours *tdsync.APIError
+	switch {
+	case errors.Is(err, tdsync.ErrLoginRequired), errors.Is(err, tdsync.ErrNotLoggedIn):
+		obs.LoginRevoked = true
+	case errors.Is(err, tdsync.ErrRateLimited):
+		obs.Status = 429
+	case errors.As(err, &apiErr):
+		obs.Status = apiErr.Status
+	case errors.As(err, &ours):
+		obs.Status = ours.Status
+	default:
+		obs.Err = err
+	}
+}
+
+func snapshot(st *spotifyapi.PlayerState) *failover.PlayerSnapshot {
+	if st == nil {
+		return &failover.PlayerSnapshot{}
+	}
+	s := &failover.PlayerSnapshot{IsPlaying: st.Playing, ProgressMs: int64(st.Progress),
+		DeviceID: string(st.Device.ID), DevicePresent: st.Device.ID != ""}
+	if st.Item != nil {
+		s.TrackID, s.DurationMs = string(st.Item.ID), int64(st.Item.Duration)
+	}
+	return s
+}
+
+// onTransition publishes a connectivity change and moves playback.
+func (d *daemon) onTransition(ctx context.Context, tr failover.Transition) {
+	cause := tr.Cause
+	if tr.To == failover.Online {
+		cause = "" // the cause of coming back is no error
+	}
+	d.setSpotify(string(tr.To), cause)
+	d.events.publish("connectivity", tr)
+	d.mu.Lock()
+	source, failed := d.source, d.conn.failed
+	d.mu.Unlock()
+	switch {
+	case tr.To.Local() && !tr.From.Local():
+		d.log.Warn("Spotify unreachable", "cause", tr.Cause, "from", tr.From)
+		d.startOutage(tr)
+		if source == "spotify" {
+			d.failOver(ctx)
+		}
+	case tr.To == failover.Online && tr.From.Local():
+		d.log.Info("Spotify is back")
+		d.endOutage(tr.At)
+		if source == "local" && failed {
+			d.handBack(ctx)
+		}
+	}
+}
+
+func (d *daemon) startOutage(tr failover.Transition) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.conn.outage = &api.Outage{Start: tr.At, Cause: tr.Cause}
+}
+
+func (d *daemon) endOutage(at time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if o := d.conn.outage; o != nil {
+		end := at
+		o.End = &end
+		if !d.conn.localFrom.IsZero() {
+			o.PlayedLocallyMs = at.Sub(d.conn.localFrom).Milliseconds()
+			d.conn.localFrom = time.Time{}
+		}
+		d.conn.outages = append(d.conn.outages, *o)
+		if len(d.conn.outages) > 100 {
+			d.conn.outages = d.conn.outages[1:]
+		}
+		d.log.Info("outage over", "start", o.Start.Format(time.RFC3339), "cause", o.Cause, "lasted", at.Sub(o.Start).Round(time.Second),
+			"played_locally_ms", o.PlayedLocallyMs)
+		d.conn.outage = nil
+	}
+}
+
+// failOver plays the track Spotify was playing from the local copy, at the
+// extrapolated position, and queues the rest of the playlist.
+func (d *daemon) failOver(ctx context.Context) {
+	snap, _, ok := d.conn.mon.LastPlayer()
+	if !ok || !snap.IsPlaying {
+		d.mu.Lock()
+		d.source = "none" // paused or idle: nothing to take over
+		d.mu.Unlock()
+		return
+	}
+	trackID, pos, _ := d.conn.mon.Position(d.now())
+	d.mu.Lock()
+	playlistID := d.conn.context
+	d.mu.Unlock()
+	start, seek, err := d.loadFrom(ctx, playlistID, trackID)
+	if err != nil {
+		d.log.Error("cannot fail over to local files", "err", err)
+		d.events.publish("error", map[string]string{"error": "fail-over: " + err.Error()})
+		return
+	}
+	if err := d.engine.Play(start); err != nil {
+		d.log.Error("cannot fail over to local files", "err", err)
+		return
+	}
+	if seek && pos > 0 {
+		d.engine.SeekMs(pos)
+	}
+	d.mu.Lock()
+	d.source, d.conn.failed, d.conn.handback, d.conn.localFrom = "local", true, false, d.now()
+	d.mu.Unlock()
+	d.events.publish("source", map[string]any{"source": "local", "track": trackID, "position_ms": pos})
+	d.log.Info("playing local files while Spotify is unreachable", "track", trackID, "position_ms", pos, "seek", seek)
+	go d.quietSpotify(ctx) // a stalled device may still answer
+}
+
+// loadFrom queues the playlist's local copies and returns where to start:
+// the track itself when it has a local copy (seek true), else the next
+// entry that has one.
+func (d *daemon) loadFrom(ctx context.Context, playlistID, trackID string) (start int, seek bool, err error) {
+	if playlistID == "" {
+		return 0, false, errors.New("Spotify was not playing a synced playlist")
+	}
+	items, err := d.store.PlaylistItems(ctx, playlistID)
+	if err != nil {
+		return 0, false, err
+	}
+	from := 0
+	for _, it := range items {
+		if it.Track != nil && it.Track.ID == trackID {
+			from = it.Position
+			break
+		}
+	}
+	if _, err := d.load(ctx, api.PlayRequest{Playlist: playlistID}); err != nil {
+		return 0, false, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, pos := range d.queuePos {
+		if pos >= from {
+			return i, d.queueMeta[i].SpotifyID == trackID, nil
+		}
+	}
+	return 0, false, fmt.Errorf("no entry after the current one has a local copy")
+}
+
+// quietSpotify pauses Spotify, best effort, so it cannot come back by
+// itself on top of the local playback.
+func (d *daemon) quietSpotify(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	d.mu.Lock()
+	cmd := d.conn.cmd
+	d.mu.Unlock()
+	if cmd != nil {
+		cmd.Pause(ctx)
+	}
+}
+
+// handBack returns to Spotify per spotify.handback.
+func (d *daemon) handBack(ctx context.Context) {
+	switch d.cfg.Spotify.Handback {
+	case "never":
+		d.mu.Lock()
+		d.conn.failed = false
+		d.mu.Unlock()
+	case "immediately":
+		st := d.engine.Status()
+		d.toSpotify(ctx, st.Index, st.PositionMs)
+	default: // track_end: forwardPlayerEvents finishes it
+		d.mu.Lock()
+		d.conn.handback = true
+		d.mu.Unlock()
+	}
+}
+
+// toSpotify stops local playback and starts Spotify at queue entry i.
+func (d *daemon) toSpotify(ctx context.Context, i int, positionMs int64) {
+	d.mu.Lock()
+	cmd, device, playlist := d.conn.cmd, d.conn.device, d.playlist
+	var trackID string
+	if i >= 0 && i < len(d.queueMeta) {
+		trackID = d.queueMeta[i].SpotifyID
+	}
+	d.mu.Unlock()
+	if cmd == nil || playlist == nil || trackID == "" {
+		return
+	}
+	d.engine.Stop() // never two sources at once: local stops first
+	err := cmd.PlayPlaylist(ctx, device, playlist.ID, "spotify:track:"+trackID, 0, positionMs)
+	if err != nil {
+		d.log.Warn("hand-back to Spotify failed; staying local", "err", err)
+		d.engine.Play(i)
+		if positionMs > 0 {
+			d.engine.SeekMs(positionMs)
+		}
+		return
+	}
+	d.mu.Lock()
+	d.source, d.conn.failed, d.conn.handback = "spotify", false, false
+	d.mu.Unlock()
+	d.events.publish("source", map[string]any{"source": "spotify", "track": trackID, "position_ms": positionMs})
+	d.log.Info("handed back to Spotify", "track", trackID)
+}
+
+// guardOverlap pauses Spotify when it plays while tapedeck plays locally
+// (the official app resumed by itself): never two sources at once.
+func (d *daemon) guardOverlap(ctx context.Context) {
+	d.mu.Lock()
+	local := d.source == "local"
+	d.mu.Unlock()
+	if local && d.engine.Status().State.String() == "playing" {
+		d.log.Info("Spotify started playing while tapedeck plays locally: pausing Spotify")
+		d.quietSpotify(ctx)
+	}
+}
+
+// spotifyPlay starts a playlist on Spotify Connect (source auto or
+// spotify) and queues its local copies for a fail-over.
+func (d *daemon) spotifyPlay(ctx context.Context, req api.PlayRequest) error {
+	d.mu.Lock()
+	cmd, state, cause := d.conn.cmd, d.spotify.Connectivity, d.spotify.LastError
+	d.mu.Unlock()
+	if cmd == nil {
+		return fmt.Errorf("%w: run `tapedeck login`", api.ErrNotLinked)
+	}
+	// The monitor belongs to the poll goroutine; its state is mirrored here.
+	if state != string(failover.Online) && state != string(failover.Degraded) {
+		return fmt.Errorf("%w: Spotify is %s (%s)", api.ErrNoTrack, state, cause)
+	}
+	p, err := d.store.FindPlaylist(ctx, req.Playlist)
+	if err != nil {
+		return err
+	}
+	devices, err := cmd.Devices(ctx)
+	if err != nil {
+		return err
+	}
+	dev, err := tdsync.PickDevice(devices, d.cfg.Spotify.Device)
+	if err != nil {
+		return fmt.Errorf("%w: %v", api.ErrNoTrack, err)
+	}
+	if err := cmd.PlayPlaylist(ctx, string(dev.ID), p.ID, "", req.Index, req.PositionMs); err != nil {
+		return err
+	}
+	d.engine.Stop()
+	d.load(ctx, api.PlayRequest{Playlist: p.ID}) // ready for a fail-over; no local copy is fine
+	d.mu.Lock()
+	d.source, d.conn.device, d.conn.context, d.conn.failed = "spotify", string(dev.ID), p.ID, false
+	d.playlist = &api.PlaylistRef{ID: p.ID, Name: p.Name}
+	d.mu.Unlock()
+	d.events.publish("source", map[string]any{"source": "spotify", "device": dev.Name})
+	return nil
+}
+
+// Outages implements api.Backend.
+func (d *daemon) Outages(context.Context) ([]api.Outage, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := append([]api.Outage{}, d.conn.outages...)
+	if o := d.conn.outage; o != nil {
+		out = append(out, *o)
+	}
+	return out, nil
+}
+
+// spotifyStatus describes what Spotify plays, for the status.
+func (d *daemon) spotifyStatus(ctx context.Context, out *api.Status) {
+	d.mu.Lock()
+	st, at := d.conn.last, d.conn.lastAt
+	d.mu.Unlock()
+	if st == nil || st.Item == nil {
+		return
+	}
+	out.State = "paused"
+	if st.Playing {
+		out.State = "playing"
+	}
+	snap := snapshot(st)
+	out.PositionMs = failover.Extrapolate(*snap, at, d.now())
+	t := st.Item
+	names := make([]string, len(t.Artists))
+	for i, a := range t.Artists {
+		names[i] = a.Name
+	}
+	out.Track = &api.TrackInfo{SpotifyID: string(t.ID), Title: t.Name, Artists: names, Album: t.Album.Name,
+		DurationMs: int64(t.Duration), LocalPath: d.localPathOf(ctx, string(t.ID))}
+}
+
+// localPathOf is the matched local file of a Spotify track ("" if none).
+func (d *daemon) localPathOf(ctx context.Context, id string) string {
+	d.mu.Lock()
+	p, ok := d.conn.trackPath[id]
+	d.mu.Unlock()
+	if ok {
+		return p
+	}
+	if m, err := d.store.MatchOf(ctx, id); err == nil && m.LocalID != 0 {
+		if lt, err := d.store.TrackByID(ctx, m.LocalID); err == nil {
+			p = lt.Path
+		}
+	}
+	d.mu.Lock()
+	if d.conn.trackPath == nil {
+		d.conn.trackPath = map[string]string{}
+	}
+	d.conn.trackPath[id] = p
+	d.mu.Unlock()
+	return p
+}
