@@ -160,6 +160,12 @@ func (a *app) clientCmds() []*cobra.Command {
 				err := c.do(ctx, http.MethodGet, "/queue", nil, &q)
 				return q, err
 			}, func(v any) string { return formatQueue(v.(api.Queue)) })},
+		{Use: "outages", Short: "List the Spotify outages the daemon saw", Args: cobra.NoArgs,
+			RunE: withClient(func(ctx context.Context, c *apiClient, _ []string) (any, error) {
+				var os []api.Outage
+				err := c.do(ctx, http.MethodGet, "/outages", nil, &os)
+				return os, err
+			}, func(v any) string { return formatOutages(v.([]api.Outage)) })},
 		{Use: "events", Short: "Follow the daemon's events (Ctrl-C stops)", Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				cfg, err := a.load()
@@ -211,8 +217,14 @@ func formatStatus(st api.Status) string {
 		fmt.Fprintf(&b, "\n  audio output not working: %s", st.OutputError)
 	}
 	fmt.Fprintf(&b, "\n  Spotify: %s", strings.ReplaceAll(st.Spotify.Connectivity, "_", " "))
+	if st.Spotify.Since != nil && st.Spotify.Connectivity != "online" {
+		fmt.Fprintf(&b, " since %s", st.Spotify.Since.Local().Format("15:04"))
+	}
 	if st.Spotify.LastError != "" {
 		fmt.Fprintf(&b, " (%s)", st.Spotify.LastError)
+	}
+	if st.Source == "local" && st.Spotify.Connectivity != "online" && st.Spotify.Connectivity != "not_linked" {
+		b.WriteString("; playing your own copy")
 	}
 	if st.Spotify.Connectivity == "not_linked" {
 		b.WriteString(": run `tapedeck login`")
@@ -225,6 +237,22 @@ func formatStatus(st api.Status) string {
 		b.WriteString(", syncing")
 	}
 	b.WriteString("\n")
+	return b.String()
+}
+
+func formatOutages(os []api.Outage) string {
+	if len(os) == 0 {
+		return "No Spotify outage since the daemon started.\n"
+	}
+	var b strings.Builder
+	for _, o := range os {
+		end := "ongoing"
+		if o.End != nil {
+			end = o.End.Local().Format("15:04:05") + " (" + o.End.Sub(o.Start).Round(time.Second).String() + ")"
+		}
+		fmt.Fprintf(&b, "%s → %s  %s; played locally %s\n", o.Start.Local().Format("2006-01-02 15:04:05"), end, o.Cause,
+			(time.Duration(o.PlayedLocallyMs) * time.Millisecond).Round(time.Second))
+	}
 	return b.String()
 }
 

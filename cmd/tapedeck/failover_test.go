@@ -77,6 +77,9 @@ func TestFailoverAndHandback(t *testing.T) {
 		t.Errorf("fail-over took %s", detected)
 	}
 
+	if out := c.mustRun("status"); !strings.Contains(out, "Spotify: offline since") || !strings.Contains(out, "playing your own copy") {
+		t.Errorf("status during the outage:\n%s", out)
+	}
 	if err := srv.EndOutage(); err != nil {
 		t.Fatal(err)
 	}
@@ -87,5 +90,8 @@ func TestFailoverAndHandback(t *testing.T) {
 	}
 	if out := c.mustRun("status"); !strings.Contains(out, "Spotify: online") {
 		t.Errorf("status after hand-back:\n%s", out)
+	}
+	if out := c.mustRun("outages"); !strings.Contains(out, "connection refused; played locally") {
+		t.Errorf("outages:\n%s", out)
 	}
 }
