@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	spotifyapi "github.com/zmb3/spotify/v2"
 )
@@ -18,10 +19,11 @@ import (
 // one, a proxy, or the fake in sync/spotifytest). Every request carries the
 // listener's token and goes through the retry policy.
 type Client struct {
-	base     *url.URL
-	http     *http.Client
-	api      *spotifyapi.Client
-	requests atomic.Int64
+	base       *url.URL
+	http       *http.Client
+	api        *spotifyapi.Client
+	requests   atomic.Int64
+	retryAfter atomic.Int64
 }
 
 // NewClient returns a client of the Web API at apiURL.
@@ -32,14 +34,18 @@ func NewClient(apiURL string, src *TokenSource, policy Retry, log *slog.Logger) 
 	}
 	c := &Client{base: base}
 	c.http = &http.Client{Transport: &retryTransport{
-		next:     &authTransport{next: http.DefaultTransport, src: src},
-		policy:   policy,
-		log:      log,
-		requests: &c.requests,
+		next:       &authTransport{next: http.DefaultTransport, src: src},
+		policy:     policy,
+		log:        log,
+		requests:   &c.requests,
+		retryAfter: &c.retryAfter,
 	}}
 	c.api = spotifyapi.New(c.http, spotifyapi.WithBaseURL(base.String()+"/"))
 	return c, nil
 }
+
+// RetryAfter is the wait the last 429 asked for.
+func (c *Client) RetryAfter() time.Duration { return time.Duration(c.retryAfter.Load()) }
 
 // Requests is how many HTTP requests the client has sent, retries included.
 func (c *Client) Requests() int64 { return c.requests.Load() }

@@ -62,10 +62,11 @@ const maxBody = 64 << 20
 // that hangs mid-body is retried too. Only requests that can be replayed
 // (no body, or GetBody set) are retried.
 type retryTransport struct {
-	next     http.RoundTripper
-	policy   Retry
-	log      *slog.Logger
-	requests *atomic.Int64
+	next       http.RoundTripper
+	policy     Retry
+	log        *slog.Logger
+	requests   *atomic.Int64
+	retryAfter *atomic.Int64 // the last 429's Retry-After, in ns
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -140,6 +141,9 @@ func (t *retryTransport) verdict(resp *http.Response, err error, attempt int) (t
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		wait := retryAfter(resp.Header.Get("Retry-After"))
+		if t.retryAfter != nil {
+			t.retryAfter.Store(int64(wait))
+		}
 		if wait > t.policy.MaxRetryAfter {
 			return wait, false
 		}

@@ -87,6 +87,9 @@ func (d *daemon) pollOnce(ctx context.Context) {
 			return
 		}
 		fillError(&obs, err)
+		if obs.Status == 429 {
+			obs.RetryAfter = d.conn.poll.RetryAfter()
+		}
 	} else {
 		obs.Player = snapshot(st)
 	}
@@ -280,7 +283,7 @@ func (d *daemon) handBack(ctx context.Context) {
 		d.mu.Unlock()
 	case "immediately":
 		st := d.engine.Status()
-		d.toSpotify(ctx, st.Index, st.PositionMs)
+		d.toSpotify(ctx, st.Index, st.PositionMs, false)
 	default: // track_end: forwardPlayerEvents finishes it
 		d.mu.Lock()
 		d.conn.handback = true
@@ -288,24 +291,36 @@ func (d *daemon) handBack(ctx context.Context) {
 	}
 }
 
-// toSpotify stops local playback and starts Spotify at queue entry i.
-func (d *daemon) toSpotify(ctx context.Context, i int, positionMs int64) {
+// toSpotify stops local playback and starts Spotify: at queue entry i's
+// track and positionMs (same track), or, with next, at the playlist entry
+// after it, from its start (a track Spotify has and the library lacks is
+// played too).
+func (d *daemon) toSpotify(ctx context.Context, i int, positionMs int64, next bool) {
 	d.mu.Lock()
 	cmd, device, playlist := d.conn.cmd, d.conn.device, d.playlist
 	var trackID string
+	pos := -1
 	if i >= 0 && i < len(d.queueMeta) {
-		trackID = d.queueMeta[i].SpotifyID
+		trackID, pos = d.queueMeta[i].SpotifyID, d.queuePos[i]
 	}
 	d.mu.Unlock()
 	if cmd == nil || playlist == nil || trackID == "" {
 		return
 	}
 	d.engine.Stop() // never two sources at once: local stops first
-	err := cmd.PlayPlaylist(ctx, device, playlist.ID, "spotify:track:"+trackID, 0, positionMs)
+	var err error
+	if next {
+		err = cmd.PlayPlaylist(ctx, device, playlist.ID, "", pos+1, 0)
+	} else {
+		err = cmd.PlayPlaylist(ctx, device, playlist.ID, "spotify:track:"+trackID, 0, positionMs)
+	}
 	if err != nil {
 		d.log.Warn("hand-back to Spotify failed; staying local", "err", err)
+		if next {
+			i++
+		}
 		d.engine.Play(i)
-		if positionMs > 0 {
+		if positionMs > 0 && !next {
 			d.engine.SeekMs(positionMs)
 		}
 		return
@@ -314,7 +329,7 @@ func (d *daemon) toSpotify(ctx context.Context, i int, positionMs int64) {
 	d.source, d.conn.failed, d.conn.handback = "spotify", false, false
 	d.mu.Unlock()
 	d.events.publish("source", map[string]any{"source": "spotify", "track": trackID, "position_ms": positionMs})
-	d.log.Info("handed back to Spotify", "track", trackID)
+	d.log.Info("handed back to Spotify", "after_track", trackID, "next", next)
 }
 
 // guardOverlap pauses Spotify when it plays while tapedeck plays locally

@@ -229,7 +229,7 @@ func (d *daemon) forwardPlayerEvents(ctx context.Context) error {
 				handback := d.conn.handback
 				d.mu.Unlock()
 				if handback && ev.Finished {
-					d.toSpotify(ctx, ev.Index+1, 0)
+					d.toSpotify(ctx, ev.Index, 0, true)
 				}
 			case player.EventState:
 				d.events.publish("state", map[string]string{"state": ev.State.String()})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,87 +12,192 @@ import (
 	"github.com/tapedeck/tapedeck/sync/spotifytest"
 )
 
-// TestFailoverAndHandback plays a playlist on the fake Spotify Connect
-// device, takes the fake down (connections refused), and checks the daemon
-// continues the same track from its local copy near the same position, then
-// hands back to Spotify at the same track when it returns.
-func TestFailoverAndHandback(t *testing.T) {
+// connectRig is a daemon linked to a fake Spotify with a Connect device,
+// playing (on Spotify) a synced playlist whose tracks all have local copies
+// except the second.
+type connectRig struct {
+	t   *testing.T
+	c   *cli
+	srv *spotifytest.Server
+}
+
+func newConnectRig(t *testing.T, trackMs int, handback string) *connectRig {
+	t.Helper()
 	c := newCLI(t)
 	dir := filepath.Join(c.music, "Artist", "Album")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for i, title := range []string{"One", "Two", "Three"} {
-		fixture.Make(t, dir, "0"+string(rune('1'+i))+" "+title, "flac", 20000, fixture.Tags{Title: title, Artists: []string{"Artist"}, Album: "Album", ISRC: "GBAAA000000" + string(rune('1'+i))})
-	}
 	srv := spotifytest.New()
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	srv.AddDevice(spotifytest.Device{ID: "dev1", Name: "Kitchen", Type: "Speaker", VolumePercent: 50, IsActive: true})
-	srv.AddPlaylist(spotifytest.Playlist{ID: "pl", Name: "Road", Items: []spotifytest.Item{
-		{AddedAt: time.Now(), Track: sp("t1", "One", "Artist", "Album", 20000, "GBAAA0000001")},
-		{AddedAt: time.Now(), Track: sp("t2", "Two", "Artist", "Album", 20000, "GBAAA0000002")},
-		{AddedAt: time.Now(), Track: sp("t3", "Three", "Artist", "Album", 20000, "GBAAA0000003")},
-	}})
+	var items []spotifytest.Item
+	for i := range 4 {
+		id, title, isrc := fmt.Sprintf("t%d", i+1), fmt.Sprintf("Song %d", i+1), fmt.Sprintf("GBAAA000000%d", i+1)
+		if i != 1 { // the second track has no local copy
+			fixture.Make(t, dir, fmt.Sprintf("%02d %s", i+1, title), "flac", trackMs, fixture.Tags{Title: title, Artists: []string{"Artist"}, Album: "Album", ISRC: isrc})
+		}
+		items = append(items, spotifytest.Item{AddedAt: time.Now(), Track: sp(id, title, "Artist", "Album", trackMs, isrc)})
+	}
+	srv.AddPlaylist(spotifytest.Playlist{ID: "pl", Name: "Road", Items: items})
 	linked(t, c, srv)
 	c.env["TAPEDECK_SPOTIFY_SYNC_INTERVAL"] = "0"
 	c.env["TAPEDECK_SPOTIFY_POLL_INTERVAL"] = "500ms"
-	c.env["TAPEDECK_SPOTIFY_HANDBACK"] = "immediately"
+	c.env["TAPEDECK_SPOTIFY_HANDBACK"] = handback
+	c.env["TAPEDECK_LIBRARY_WATCH"] = "false"
 	c.mustRun("scan")
 	c.mustRun("sync")
 	startDaemon(t, c)
+	r := &connectRig{t: t, c: c, srv: srv}
 	eventually(t, "Spotify online", func() bool { return statusOf(t, c).Spotify.Connectivity == "online" })
+	return r
+}
 
-	c.mustRun("play", "Road")
-	if st := srv.PlayerState(); !st.IsPlaying || st.ContextURI != "spotify:playlist:pl" || st.DeviceID != "dev1" {
-		t.Fatalf("Spotify not playing the playlist: %+v", st)
-	}
-	eventually(t, "the status to follow Spotify", func() bool {
-		st := statusOf(t, c)
-		return st.Source == "spotify" && st.Track != nil && st.Track.SpotifyID == "t1" && st.State == "playing"
+// playOnSpotify starts the playlist at entry index on the fake device and
+// waits until the daemon follows it.
+func (r *connectRig) playOnSpotify(index int) {
+	r.t.Helper()
+	r.c.mustRun("play", "Road", "--index", fmt.Sprint(index))
+	eventually(r.t, "the status to follow Spotify", func() bool {
+		st := statusOf(r.t, r.c)
+		return st.Source == "spotify" && st.State == "playing" && st.Track != nil
 	})
-	if st := statusOf(t, c); !strings.HasSuffix(st.Track.LocalPath, "01 One.flac") {
-		t.Errorf("status while on Spotify lacks the local copy: %+v", st.Track)
-	}
-	time.Sleep(1500 * time.Millisecond)
-	at := srv.PlayerState().Progress
-	cut := time.Now()
-	if err := srv.Outage(spotifytest.Outage{Kind: spotifytest.OutageRefuse}); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the fail-over", func() bool { return statusOf(t, c).Source == "local" })
-	detected := time.Since(cut)
-	st := statusOf(t, c)
-	if st.Track == nil || st.Track.SpotifyID != "t1" || st.State != "playing" || !strings.HasSuffix(st.Track.LocalPath, "01 One.flac") {
-		t.Fatalf("after the fail-over: %+v", st)
-	}
-	// Local playback should be where Spotify would be now.
-	want := at + time.Since(cut)
-	if got := time.Duration(st.PositionMs) * time.Millisecond; got < want-time.Second || got > want+time.Second {
-		t.Errorf("local position %s, Spotify would be at %s (±1 s)", got, want)
-	}
-	if st.Spotify.Connectivity != "offline" || !strings.Contains(st.Spotify.LastError, "refused") {
-		t.Errorf("connectivity %+v", st.Spotify)
-	}
-	t.Logf("outage detected and local playback started %s after the cut", detected.Round(10*time.Millisecond))
-	if detected > 4*time.Second {
-		t.Errorf("fail-over took %s", detected)
-	}
+}
 
-	if out := c.mustRun("status"); !strings.Contains(out, "Spotify: offline since") || !strings.Contains(out, "playing your own copy") {
-		t.Errorf("status during the outage:\n%s", out)
+// TestFailoverForEveryOutageKind cuts the fake off in each way Spotify can
+// fail and checks the daemon continues the same track from the local copy
+// at the right position (±1 s), then hands back when Spotify returns.
+func TestFailoverForEveryOutageKind(t *testing.T) {
+	cases := []struct {
+		name   string
+		cut    func(*spotifytest.Server)
+		cause  string
+		frozen bool // Spotify's position stopped at the cut (a stall)
+		back   bool // Spotify can come back by itself
+	}{
+		{name: "refused", cut: func(s *spotifytest.Server) { s.Outage(spotifytest.Outage{Kind: spotifytest.OutageRefuse}) }, cause: "refused", back: true},
+		{name: "hang", cut: func(s *spotifytest.Server) { s.Outage(spotifytest.Outage{Kind: spotifytest.OutageHang}) }, cause: "no answer", back: true},
+		{name: "503", cut: func(s *spotifytest.Server) { s.Outage(spotifytest.Outage{Kind: spotifytest.Outage503}) }, cause: "503", back: true},
+		{name: "stall", cut: func(s *spotifytest.Server) { s.Outage(spotifytest.Outage{Kind: spotifytest.OutageFreeze}) }, cause: "stalled", frozen: true, back: true},
+		{name: "device gone", cut: func(s *spotifytest.Server) { s.Outage(spotifytest.Outage{Kind: spotifytest.OutageDeviceGone}) }, cause: "device gone", back: true},
+		{name: "login revoked", cut: func(s *spotifytest.Server) { s.RevokeRefreshTokens(); s.ExpireAccessTokens() }, cause: "tapedeck login"},
 	}
-	if err := srv.EndOutage(); err != nil {
-		t.Fatal(err)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := newConnectRig(t, 30000, "immediately")
+			r.playOnSpotify(0)
+			time.Sleep(1200 * time.Millisecond)
+			at := r.srv.PlayerState().Progress
+			cut := time.Now()
+			tc.cut(r.srv)
+			eventually(t, "the fail-over", func() bool { return statusOf(t, r.c).Source == "local" })
+			detected := time.Since(cut)
+			st := statusOf(t, r.c)
+			if st.Track == nil || st.Track.SpotifyID != "t1" || st.State != "playing" || !strings.HasSuffix(st.Track.LocalPath, "01 Song 1.flac") {
+				t.Fatalf("after the fail-over: %+v", st)
+			}
+			want := at + time.Since(cut)
+			if tc.frozen {
+				want = at + time.Since(cut) - detected // resumes where Spotify's position froze
+			}
+			if got := time.Duration(st.PositionMs) * time.Millisecond; got < want-time.Second || got > want+time.Second {
+				t.Errorf("local position %s, want %s ±1 s", got, want)
+			}
+			if !strings.Contains(st.Spotify.LastError, tc.cause) {
+				t.Errorf("cause %q does not mention %q", st.Spotify.LastError, tc.cause)
+			}
+			t.Logf("%s: local playback %s after the cut", tc.name, detected.Round(10*time.Millisecond))
+			if !tc.back {
+				return
+			}
+			r.srv.EndOutage()
+			eventually(t, "the hand-back", func() bool { return statusOf(t, r.c).Source == "spotify" })
+			ps := r.srv.PlayerState()
+			if !ps.IsPlaying || ps.Index != 0 {
+				t.Errorf("Spotify after the hand-back: %+v", ps)
+			}
+			if out := r.c.mustRun("outages"); !strings.Contains(out, tc.cause) || strings.Contains(out, "ongoing") {
+				t.Errorf("outages:\n%s", out)
+			}
+		})
 	}
-	eventually(t, "the hand-back", func() bool { return statusOf(t, c).Source == "spotify" })
-	ps := srv.PlayerState()
-	if !ps.IsPlaying || ps.Index != 0 {
-		t.Errorf("Spotify after hand-back: %+v", ps)
+}
+
+// TestFailoverSkipsTracksWithoutLocalCopy fails over during the second
+// track, which has no local copy: local playback starts at the third.
+func TestFailoverSkipsTracksWithoutLocalCopy(t *testing.T) {
+	r := newConnectRig(t, 30000, "never")
+	r.playOnSpotify(1)
+	r.srv.Outage(spotifytest.Outage{Kind: spotifytest.OutageRefuse})
+	eventually(t, "the fail-over", func() bool { return statusOf(t, r.c).Source == "local" })
+	st := statusOf(t, r.c)
+	if st.Track == nil || st.Track.SpotifyID != "t3" || st.PositionMs > 1500 {
+		t.Fatalf("want t3 from its start, got %+v", st)
 	}
-	if out := c.mustRun("status"); !strings.Contains(out, "Spotify: online") {
-		t.Errorf("status after hand-back:\n%s", out)
+	var q struct {
+		Entries []struct {
+			SpotifyID string `json:"spotify_id"`
+		} `json:"entries"`
 	}
-	if out := c.mustRun("outages"); !strings.Contains(out, "connection refused; played locally") {
-		t.Errorf("outages:\n%s", out)
+	r.c.mustRunJSON(&q, "queue", "--json")
+	ids := []string{}
+	for _, e := range q.Entries {
+		ids = append(ids, e.SpotifyID)
+	}
+	if strings.Join(ids, ",") != "t1,t3,t4" {
+		t.Errorf("queue %v, want the playlist's local copies in order", ids)
+	}
+	// Policy never: Spotify comes back, tapedeck stays local.
+	r.srv.EndOutage()
+	eventually(t, "Spotify online", func() bool { return statusOf(t, r.c).Spotify.Connectivity == "online" })
+	time.Sleep(time.Second)
+	if st := statusOf(t, r.c); st.Source != "local" || st.State != "playing" {
+		t.Errorf("handback never: %+v", st)
+	}
+}
+
+// TestHandbackAtTrackEnd: with the default policy, Spotify takes over at
+// the start of the next entry, and the local player stops: never both.
+func TestHandbackAtTrackEnd(t *testing.T) {
+	r := newConnectRig(t, 7000, "track_end")
+	r.playOnSpotify(0)
+	r.srv.Outage(spotifytest.Outage{Kind: spotifytest.Outage503})
+	eventually(t, "the fail-over", func() bool { return statusOf(t, r.c).Source == "local" })
+	r.srv.EndOutage()
+	eventually(t, "Spotify online", func() bool { return statusOf(t, r.c).Spotify.Connectivity == "online" })
+	if st := statusOf(t, r.c); st.Source != "local" {
+		t.Fatalf("handed back before the track ended: %+v", st)
+	}
+	eventually(t, "the hand-back at the track's end", func() bool { return statusOf(t, r.c).Source == "spotify" })
+	// Spotify goes on with the playlist entry after the local track that
+	// ended (t2 after t1, which has no local copy but plays on Spotify; or
+	// t4 after t3), from its start.
+	ps := r.srv.PlayerState()
+	if !ps.IsPlaying || (ps.Index != 1 && ps.Index != 3) || ps.Progress > 3*time.Second {
+		t.Errorf("Spotify after the hand-back: %+v", ps)
+	}
+	if st := statusOf(t, r.c); st.Source != "spotify" {
+		t.Errorf("source %s", st.Source)
+	}
+}
+
+// TestNoFailoverOnBlipsRateLimitsOrWhilePaused: a single failed poll, a
+// burst of 429s, and an outage while paused switch nothing.
+func TestNoFailoverOnBlipsRateLimitsOrWhilePaused(t *testing.T) {
+	r := newConnectRig(t, 30000, "immediately")
+	r.playOnSpotify(0)
+	r.srv.Fault("GET /v1/me/player", spotifytest.Fault{Status: 503, Times: 1})
+	r.srv.Fault("GET /v1/me/player", spotifytest.Fault{Status: 429, RetryAfter: 1, Times: 6})
+	time.Sleep(4 * time.Second)
+	if st := statusOf(t, r.c); st.Source != "spotify" {
+		t.Fatalf("a blip or 429s caused a fail-over: %+v", st)
+	}
+	r.c.mustRun("pause")
+	eventually(t, "the daemon to see the pause", func() bool { return statusOf(t, r.c).State == "paused" })
+	r.srv.Outage(spotifytest.Outage{Kind: spotifytest.OutageRefuse})
+	eventually(t, "the outage reported", func() bool { return statusOf(t, r.c).Spotify.Connectivity == "offline" })
+	if st := statusOf(t, r.c); st.Source == "local" || st.State == "playing" {
+		t.Errorf("an outage while paused started local playback: %+v", st)
 	}
 }

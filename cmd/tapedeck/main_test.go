@@ -162,3 +162,10 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("scan --help:\n%s", help)
 	}
 }
+
+func (c *cli) mustRunJSON(v any, args ...string) {
+	c.t.Helper()
+	if err := json.Unmarshal([]byte(c.mustRun(args...)), v); err != nil {
+		c.t.Fatalf("tapedeck %s: %v", strings.Join(args, " "), err)
+	}
+}

@@ -66,6 +66,7 @@ func (backend) Playlist(context.Context, string) (cache.Playlist, []cache.Playli
 }
 func (backend) Tracks(context.Context, string, int) ([]cache.LocalTrack, error) { return nil, errNo }
 func (backend) Missing(context.Context, string) ([]cache.MissingTrack, error)   { return nil, errNo }
+func (backend) Outages(context.Context) ([]api.Outage, error)                   { return nil, nil }
 func (backend) SetMatch(context.Context, string, string, string) (api.MatchInfo, error) {
 	return api.MatchInfo{}, errNo
 }
