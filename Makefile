@@ -10,7 +10,7 @@ BIN       := bin/tapedeck
 # output, ffmpeg to make the test fixtures and decode M4A/Opus.
 DEB_PKGS  := gcc libc6-dev pkg-config libasound2-dev ffmpeg
 
-.PHONY: all build run test race bench fuzz lint deps clean
+.PHONY: all build run demo test race bench fuzz lint deps clean
 
 all: build
 
@@ -37,6 +37,11 @@ build: deps
 # indexes library.dirs, serves the API on 127.0.0.1:8273, and plays.
 run: build
 	./$(BIN) daemon
+
+# A minute-long show of fail-over and hand-back, with a fake Spotify and a
+# generated library: no account, no music needed.
+demo: build
+	./$(BIN) demo
 
 test: deps
 	$(GO) test -tags $(TAGS) -race -count=1 ./...

@@ -327,6 +327,7 @@ func (d *daemon) toSpotify(ctx context.Context, i int, positionMs int64, next bo
 	}
 	d.mu.Lock()
 	d.source, d.conn.failed, d.conn.handback = "spotify", false, false
+	d.conn.last = nil // the status waits for a poll of the new playback
 	d.mu.Unlock()
 	d.events.publish("source", map[string]any{"source": "spotify", "track": trackID, "position_ms": positionMs})
 	d.log.Info("handed back to Spotify", "after_track", trackID, "next", next)
@@ -376,6 +377,7 @@ func (d *daemon) spotifyPlay(ctx context.Context, req api.PlayRequest) error {
 	d.load(ctx, api.PlayRequest{Playlist: p.ID}) // ready for a fail-over; no local copy is fine
 	d.mu.Lock()
 	d.source, d.conn.device, d.conn.context, d.conn.failed = "spotify", string(dev.ID), p.ID, false
+	d.conn.last = nil // the status waits for a poll of the new playback
 	d.playlist = &api.PlaylistRef{ID: p.ID, Name: p.Name}
 	d.mu.Unlock()
 	d.events.publish("source", map[string]any{"source": "spotify", "device": dev.Name})

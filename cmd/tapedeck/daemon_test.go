@@ -21,7 +21,7 @@ import (
 // startDaemon runs `tapedeck daemon` in-process for c on a free loopback
 // port and waits until it answers; the returned function stops it and
 // returns its error.
-func startDaemon(t *testing.T, c *cli) func() error {
+func startDaemon(t testing.TB, c *cli) func() error {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -30,7 +30,9 @@ func startDaemon(t *testing.T, c *cli) func() error {
 	addr := ln.Addr().String()
 	ln.Close()
 	c.env["TAPEDECK_HTTP_LISTEN"] = addr
-	c.env["TAPEDECK_PLAYER_OUTPUT"] = "null"
+	if _, ok := c.env["TAPEDECK_PLAYER_OUTPUT"]; !ok {
+		c.env["TAPEDECK_PLAYER_OUTPUT"] = "null"
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -76,7 +78,7 @@ func startDaemon(t *testing.T, c *cli) func() error {
 	return stop
 }
 
-func statusOf(t *testing.T, c *cli) api.Status {
+func statusOf(t testing.TB, c *cli) api.Status {
 	t.Helper()
 	var st api.Status
 	if err := json.Unmarshal([]byte(c.mustRun("status", "--json")), &st); err != nil {
@@ -85,7 +87,7 @@ func statusOf(t *testing.T, c *cli) api.Status {
 	return st
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {

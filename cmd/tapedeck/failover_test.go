@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bufio"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,14 +19,17 @@ import (
 // playing (on Spotify) a synced playlist whose tracks all have local copies
 // except the second.
 type connectRig struct {
-	t   *testing.T
+	t   testing.TB
 	c   *cli
 	srv *spotifytest.Server
 }
 
-func newConnectRig(t *testing.T, trackMs int, handback string) *connectRig {
+func newConnectRig(t testing.TB, trackMs int, handback string, env ...string) *connectRig {
 	t.Helper()
 	c := newCLI(t)
+	for i := 0; i+1 < len(env); i += 2 {
+		c.env[env[i]] = env[i+1]
+	}
 	dir := filepath.Join(c.music, "Artist", "Album")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -200,4 +206,80 @@ func TestNoFailoverOnBlipsRateLimitsOrWhilePaused(t *testing.T) {
 	if st := statusOf(t, r.c); st.Source == "local" || st.State == "playing" {
 		t.Errorf("an outage while paused started local playback: %+v", st)
 	}
+}
+
+// BenchmarkFailover measures, end to end through the output, the time from
+// the moment the fake Spotify goes dark (connections refused) to the first
+// local sample written, and the error of the position local playback
+// starts at. The output is a pipe into a regular file, which the player
+// fills as fast as it can: its first bytes mark the first local sample.
+func BenchmarkFailover(b *testing.B) {
+	var detect, posErr time.Duration
+	for range b.N {
+		b.StopTimer()
+		out := filepath.Join(b.TempDir(), "out.pcm")
+		if err := os.WriteFile(out, nil, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		r := newConnectRig(b, 60000, "never", "TAPEDECK_PLAYER_OUTPUT", "pipe:"+out)
+		b.StartTimer()
+		r.playOnSpotify(0)
+		starts := r.localStarts()
+		time.Sleep(2 * time.Second)
+		at := r.srv.PlayerState().Progress
+		cut := time.Now()
+		r.srv.Outage(spotifytest.Outage{Kind: spotifytest.OutageRefuse})
+		start := <-starts // the position local playback starts at
+		for {
+			if fi, err := os.Stat(out); err == nil && fi.Size() > 0 {
+				break
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		detect += time.Since(cut)
+		want := at + start.at.Sub(cut)
+		posErr += (time.Duration(start.positionMs)*time.Millisecond - want).Abs()
+	}
+	n := time.Duration(b.N)
+	b.ReportMetric(float64((detect / n).Milliseconds()), "ms-to-first-local-sample")
+	b.ReportMetric(float64((posErr / n).Milliseconds()), "ms-position-error")
+}
+
+type localStart struct {
+	at         time.Time
+	positionMs int64
+}
+
+// localStarts follows the daemon's event stream and reports when local
+// playback takes over, and at which position.
+func (r *connectRig) localStarts() <-chan localStart {
+	out := make(chan localStart, 1)
+	resp, err := http.Get("http://" + r.c.env["TAPEDECK_HTTP_LISTEN"] + "/api/v1/events")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(func() { resp.Body.Close() })
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		typ := ""
+		for sc.Scan() {
+			line := sc.Text()
+			if t, ok := strings.CutPrefix(line, "event: "); ok {
+				typ = t
+			}
+			data, ok := strings.CutPrefix(line, "data: ")
+			if !ok || typ != "source" {
+				continue
+			}
+			var ev struct {
+				Source     string `json:"source"`
+				PositionMs int64  `json:"position_ms"`
+			}
+			if json.Unmarshal([]byte(data), &ev) == nil && ev.Source == "local" {
+				out <- localStart{time.Now(), ev.PositionMs}
+				return
+			}
+		}
+	}()
+	return out
 }

@@ -16,12 +16,12 @@ import (
 // cli runs tapedeck in-process with its own environment: a temp HOME, state
 // dir and library, and nothing from the machine running the test.
 type cli struct {
-	t     *testing.T
+	t     testing.TB
 	env   map[string]string
 	music string
 }
 
-func newCLI(t *testing.T) *cli {
+func newCLI(t testing.TB) *cli {
 	home := t.TempDir()
 	music := filepath.Join(home, "Music")
 	return &cli{t: t, music: music, env: map[string]string{

@@ -33,7 +33,7 @@ func sp(id, name, artist, album string, ms int, isrc string) *spotifytest.Track 
 }
 
 // linked makes c a logged-in CLI against srv, as after `tapedeck login`.
-func linked(t *testing.T, c *cli, srv *spotifytest.Server) {
+func linked(t testing.TB, c *cli, srv *spotifytest.Server) {
 	c.env["TAPEDECK_SPOTIFY_API_URL"] = srv.APIURL()
 	c.env["TAPEDECK_SPOTIFY_ACCOUNTS_URL"] = srv.AccountsURL()
 	c.env["TAPEDECK_SPOTIFY_CLIENT_ID"] = srv.ClientID
