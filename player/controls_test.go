@@ -103,7 +103,9 @@ func TestRepeatAndShuffle(t *testing.T) {
 
 func TestNextPreviousWhilePlaying(t *testing.T) {
 	tracks := shortQueue(t, 3)
-	e := New(&Pipe{Path: emptyFile(t)}, Options{})
+	// Paced in real time: the first track must still be playing when the
+	// event that triggers Next arrives (unpaced, it can end first).
+	e := New(&Pipe{Path: emptyFile(t), Realtime: true}, Options{})
 	e.SetQueue(tracks)
 	e.Play(0)
 	skipped := false
