@@ -118,19 +118,26 @@ func (a *app) clientCmds() []*cobra.Command {
 		return st, err
 	}
 	var (
-		index int
-		local bool
+		index          int
+		local, spotify bool
 	)
 	cmds := []*cobra.Command{
 		{Use: "status", Short: "Show what the daemon is playing", Args: cobra.NoArgs,
 			RunE: withClient(status, func(v any) string { return formatStatus(v.(api.Status)) })},
-		{Use: "play [PLAYLIST]", Short: "Play a playlist (id, URI or name) from its local copies, or resume", Args: cobra.MaximumNArgs(1),
+		{Use: "play [PLAYLIST]", Short: "Play a playlist (id, URI or name): on Spotify when it works, else from your files; or resume", Args: cobra.MaximumNArgs(1),
 			RunE: withClient(func(ctx context.Context, c *apiClient, args []string) (any, error) {
 				req := api.PlayRequest{Index: index}
 				if len(args) == 1 {
 					req.Playlist = args[0]
 				}
-				_ = local // every source is local until the Spotify player lands
+				switch {
+				case local && spotify:
+					return nil, fmt.Errorf("%w: --local or --spotify, not both", errUsage)
+				case local:
+					req.Source = "local"
+				case spotify:
+					req.Source = "spotify"
+				}
 				return nil, c.do(ctx, http.MethodPost, "/player/play", req, nil)
 			}, nil)},
 		{Use: "pause", Short: "Pause", Args: cobra.NoArgs, RunE: withClient(post("/player/pause"), nil)},
@@ -179,7 +186,8 @@ func (a *app) clientCmds() []*cobra.Command {
 		c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	}
 	cmds[1].Flags().IntVar(&index, "index", 0, "start at this entry of the playlist (0-based)")
-	cmds[1].Flags().BoolVar(&local, "local", false, "play from local files (the only source for now)")
+	cmds[1].Flags().BoolVar(&local, "local", false, "play from your own files even if Spotify works")
+	cmds[1].Flags().BoolVar(&spotify, "spotify", false, "play on Spotify or fail (no local fallback at start)")
 	return cmds
 }
 

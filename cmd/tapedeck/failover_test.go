@@ -134,6 +134,13 @@ func TestFailoverForEveryOutageKind(t *testing.T) {
 // track, which has no local copy: local playback starts at the third.
 func TestFailoverSkipsTracksWithoutLocalCopy(t *testing.T) {
 	r := newConnectRig(t, 30000, "never")
+	if _, _, err := r.c.run("play", "Road", "--local", "--spotify"); exitCode(err) != 2 {
+		t.Errorf("--local --spotify: %v", err)
+	}
+	r.c.mustRun("play", "Road", "--local")
+	if st := statusOf(t, r.c); st.Source != "local" || r.srv.PlayerState().IsPlaying {
+		t.Errorf("--local: source %s, Spotify playing %v", st.Source, r.srv.PlayerState().IsPlaying)
+	}
 	r.playOnSpotify(1)
 	r.srv.Outage(spotifytest.Outage{Kind: spotifytest.OutageRefuse})
 	eventually(t, "the fail-over", func() bool { return statusOf(t, r.c).Source == "local" })
