@@ -122,10 +122,13 @@ type TrackInfo struct {
 	LocalPath  string   `json:"local_path"`
 }
 
-// PlaylistRef names the playlist playing.
+// PlaylistRef names the playlist playing, and how much of it can play
+// from local files.
 type PlaylistRef struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
+	ID              string `json:"id"`
+	Name            string `json:"name"`
+	Items           int    `json:"items"`
+	PlayableOffline int    `json:"playable_offline"`
 }
 
 // SpotifyStatus is the Spotify side of the status.

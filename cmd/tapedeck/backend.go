@@ -159,7 +159,7 @@ func (d *daemon) load(ctx context.Context, req api.PlayRequest) (int, error) {
 		if start < 0 {
 			return 0, fmt.Errorf("%w: no entry at or after index %d of %q has a local copy", api.ErrNoTrack, req.Index, p.Name)
 		}
-		ref = &api.PlaylistRef{ID: p.ID, Name: p.Name}
+		ref = &api.PlaylistRef{ID: p.ID, Name: p.Name, Items: len(items), PlayableOffline: len(meta)}
 	default:
 		for _, p := range req.Paths {
 			abs, err := filepath.Abs(p)

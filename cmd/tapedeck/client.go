@@ -233,6 +233,9 @@ func formatStatus(st api.Status) string {
 	}
 	if st.Source == "local" && st.Spotify.Connectivity != "online" && st.Spotify.Connectivity != "not_linked" {
 		b.WriteString("; playing your own copy")
+		if p := st.Playlist; p != nil {
+			fmt.Fprintf(&b, "; %d of %d tracks available offline", p.PlayableOffline, p.Items)
+		}
 	}
 	if st.Spotify.Connectivity == "not_linked" {
 		b.WriteString(": run `tapedeck login`")

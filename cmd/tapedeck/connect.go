@@ -208,6 +208,7 @@ func (d *daemon) failOver(ctx context.Context) {
 	trackID, pos, _ := d.conn.mon.Position(d.now())
 	d.mu.Lock()
 	playlistID := d.conn.context
+	shuffle := d.conn.last != nil && d.conn.last.ShuffleState
 	d.mu.Unlock()
 	start, seek, err := d.loadFrom(ctx, playlistID, trackID)
 	if err != nil {
@@ -215,6 +216,7 @@ func (d *daemon) failOver(ctx context.Context) {
 		d.events.publish("error", map[string]string{"error": "fail-over: " + err.Error()})
 		return
 	}
+	d.engine.SetShuffle(shuffle) // as Spotify had it
 	if err := d.engine.Play(start); err != nil {
 		d.log.Error("cannot fail over to local files", "err", err)
 		return
@@ -378,7 +380,7 @@ func (d *daemon) spotifyPlay(ctx context.Context, req api.PlayRequest) error {
 	d.mu.Lock()
 	d.source, d.conn.device, d.conn.context, d.conn.failed = "spotify", string(dev.ID), p.ID, false
 	d.conn.last = nil // the status waits for a poll of the new playback
-	d.playlist = &api.PlaylistRef{ID: p.ID, Name: p.Name}
+	d.playlist = &api.PlaylistRef{ID: p.ID, Name: p.Name, Items: p.Items, PlayableOffline: p.Playable}
 	d.mu.Unlock()
 	d.events.publish("source", map[string]any{"source": "spotify", "device": dev.Name})
 	return nil

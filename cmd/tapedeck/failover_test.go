@@ -138,8 +138,9 @@ func TestFailoverSkipsTracksWithoutLocalCopy(t *testing.T) {
 		t.Errorf("--local --spotify: %v", err)
 	}
 	r.c.mustRun("play", "Road", "--local")
-	if st := statusOf(t, r.c); st.Source != "local" || r.srv.PlayerState().IsPlaying {
-		t.Errorf("--local: source %s, Spotify playing %v", st.Source, r.srv.PlayerState().IsPlaying)
+	if st := statusOf(t, r.c); st.Source != "local" || r.srv.PlayerState().IsPlaying || st.Playlist == nil ||
+		st.Playlist.Items != 4 || st.Playlist.PlayableOffline != 3 {
+		t.Errorf("--local: %+v, Spotify playing %v", st, r.srv.PlayerState().IsPlaying)
 	}
 	r.playOnSpotify(1)
 	r.srv.Outage(spotifytest.Outage{Kind: spotifytest.OutageRefuse})
