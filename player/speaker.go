@@ -177,6 +177,7 @@ func openOto(rate int, buffer time.Duration) (audioDevice, error) {
 	otoMu.Lock()
 	defer otoMu.Unlock()
 	if otoCtx == nil && otoErr == nil {
+		quietALSA()
 		otoCtx, otoRdy, otoErr = oto.NewContext(&oto.NewContextOptions{
 			SampleRate: rate, ChannelCount: 2, Format: oto.FormatFloat32LE, BufferSize: buffer,
 		})
