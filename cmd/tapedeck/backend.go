@@ -83,11 +83,14 @@ func (d *daemon) Play(ctx context.Context, req api.PlayRequest) error {
 		}
 		d.log.Info("playing from local files", "playlist", req.Playlist, "why", err)
 	}
-	if err := d.playable(); err != nil {
-		return err
-	}
 	if d.currentSource() == "spotify" && req.Playlist == "" && len(req.Paths) == 0 {
 		return d.spotifyCall(ctx, func(c *tdsync.Client) error { return c.Resume(ctx) })
+	}
+	if req.Source == "spotify" {
+		return fmt.Errorf("%w: source spotify needs a playlist", api.ErrBadRequest)
+	}
+	if err := d.playable(); err != nil {
+		return err
 	}
 	if req.Playlist == "" && len(req.Paths) == 0 {
 		if d.engine.Status().State == player.StatePaused {
