@@ -63,7 +63,7 @@ then TAPEDECK_<SECTION>_<KEY> environment variables.`,
 	pf.BoolVar(&a.logJSON, "log-json", false, "write logs as JSON lines")
 	root.AddCommand(a.scanCmd(), a.tracksCmd(), a.configCmd(), versionCmd(),
 		a.loginCmd(), a.logoutCmd(), a.syncCmd(), a.playlistsCmd(), a.playlistCmd(),
-		a.matchCmd(), a.missingCmd(), a.exportCmd(), a.playfileCmd(), a.daemonCmd(), a.demoCmd())
+		a.matchCmd(), a.missingCmd(), a.exportCmd(), a.playfileCmd(), a.daemonCmd(), a.demoCmd(), a.doctorCmd())
 	root.AddCommand(a.clientCmds()...)
 	return root
 }
