@@ -48,7 +48,9 @@ var routeTable = []route{
 
 // routes builds the mux. Each path also gets a method-less pattern that
 // answers 405 with Allow in JSON, and "/" answers 404 in JSON, so no
-// plain-text error ever leaves the API.
+// plain-text error ever leaves the API. /metrics, when configured, sits
+// beside Prefix rather than under it: it is not part of the versioned API
+// (nor of openapi.json), but the same checks guard it.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	allow := map[string][]string{}
@@ -70,6 +72,13 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc(Prefix+p, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", list)
 			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here; use "+list)
+		})
+	}
+	if s.opts.Metrics != nil {
+		mux.Handle("GET /metrics", s.opts.Metrics)
+		mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here; use GET, HEAD")
 		})
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -230,5 +231,59 @@ func TestNoCORS(t *testing.T) {
 	}
 	if calls := f.Calls(); len(calls) > 0 {
 		t.Errorf("backend called: %v", calls)
+	}
+}
+
+// TestMetricsRoute: /metrics passes the same checks as the API, and its
+// handler is reached only when they all pass.
+func TestMetricsRoute(t *testing.T) {
+	const token = "tok-metrics"
+	var calls atomic.Int32
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		io.WriteString(w, "tapedeck_up 1\n")
+	})
+	open := start(t, &fakeBackend{}, Options{Metrics: h})
+	locked := start(t, &fakeBackend{}, Options{Metrics: h, Token: token})
+	without := start(t, &fakeBackend{}, Options{Token: token})
+	cases := []struct {
+		name    string
+		ts      *testServer
+		method  string
+		headers []string
+		code    int
+	}{
+		{"Host evil.example", open, "GET", []string{"Host: evil.example"}, 403},
+		{"Host evil with token", locked, "GET", []string{"Host: evil.example", "X-API-Key: " + token}, 403},
+		{"Origin evil", open, "GET", []string{"Origin: https://evil.example"}, 403},
+		{"Sec-Fetch-Site cross-site", locked, "GET", []string{"Sec-Fetch-Site: cross-site", "X-API-Key: " + token}, 403},
+		{"no token", locked, "GET", nil, 401},
+		{"wrong token", locked, "GET", []string{"Authorization: Bearer " + token + "x"}, 401},
+		{"wrong X-API-Key", locked, "GET", []string{"X-API-Key: nope"}, 401},
+		{"POST", locked, "POST", []string{"X-API-Key: " + token}, 405},
+		{"not configured", without, "GET", []string{"X-API-Key: " + token}, 404},
+		{"open", open, "GET", nil, 200},
+		{"Bearer", locked, "GET", []string{"Authorization: Bearer " + token}, 200},
+		{"X-API-Key", locked, "GET", []string{"X-API-Key: " + token}, 200},
+		{"HEAD", locked, "HEAD", []string{"X-API-Key: " + token}, 200},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := calls.Load()
+			resp, body := c.ts.req(t, c.method, "/metrics", "", c.headers...)
+			if resp.StatusCode != c.code {
+				t.Errorf("status %d, want %d: %s", resp.StatusCode, c.code, body)
+			}
+			reached := calls.Load() > before
+			if reached != (c.code == 200) {
+				t.Errorf("handler reached: %v, status %d", reached, c.code)
+			}
+			if c.code != 200 && errorCode(body) == "" {
+				t.Errorf("not an error body: %.200s", body)
+			}
+			if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Error("security headers missing")
+			}
+		})
 	}
 }

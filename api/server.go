@@ -36,6 +36,9 @@ type Options struct {
 	AllowedHosts []string
 	Logger       *slog.Logger // used as is: the caller adds "component"
 	Version      string
+	// Metrics, when set, is served at GET /metrics (outside Prefix, where
+	// Prometheus looks) behind the same checks as every route.
+	Metrics http.Handler
 
 	ReadHeaderTimeout time.Duration // default 5 s
 	ReadTimeout       time.Duration // default 30 s; cleared for event streams

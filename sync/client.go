@@ -33,8 +33,12 @@ func NewClient(apiURL string, src *TokenSource, policy Retry, log *slog.Logger) 
 		return nil, fmt.Errorf("spotify.api_url %q is not a URL", apiURL)
 	}
 	c := &Client{base: base}
+	send := policy.Base
+	if send == nil {
+		send = http.DefaultTransport
+	}
 	c.http = &http.Client{Transport: &retryTransport{
-		next:       &authTransport{next: http.DefaultTransport, src: src},
+		next:       &authTransport{next: send, src: src},
 		policy:     policy,
 		log:        log,
 		requests:   &c.requests,

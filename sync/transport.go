@@ -30,6 +30,9 @@ type Retry struct {
 	Timeout time.Duration
 	// Sleep waits d or until ctx ends; tests replace it.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Base sends each attempt; nil means http.DefaultTransport. Metrics
+	// wrap it to count every attempt Spotify sees.
+	Base http.RoundTripper
 }
 
 // DefaultRetry suits Spotify: a rolling 30-second rate-limit window.

@@ -374,6 +374,7 @@ func (d *daemon) SetMatch(ctx context.Context, spotifyID, kind, path string) (ap
 	if err := d.store.SetOverride(ctx, o); err != nil {
 		return api.MatchInfo{}, err
 	}
+	defer d.updateCoverage(ctx)
 	return d.matchInfo(ctx, t.ID)
 }
 
@@ -386,6 +387,7 @@ func (d *daemon) ResetMatch(ctx context.Context, spotifyID string) (api.MatchInf
 	if _, err := d.store.ResetOverrides(ctx, t.ID); err != nil {
 		return api.MatchInfo{}, err
 	}
+	defer d.updateCoverage(ctx)
 	return d.matchInfo(ctx, t.ID)
 }
 

@@ -45,9 +45,9 @@ func (d *daemon) connectClients(ctx context.Context) (poll, cmd *tdsync.Client, 
 	}
 	th := d.conn.mon.Thresholds()
 	pp := tdsync.DefaultRetry()
-	pp.Attempts, pp.Timeout = 1, th.PollTimeout
+	pp.Attempts, pp.Timeout, pp.Base = 1, th.PollTimeout, d.metrics.Transport(nil)
 	cp := tdsync.DefaultRetry()
-	cp.Attempts, cp.Timeout, cp.MaxDelay = 2, 3*time.Second, 500*time.Millisecond
+	cp.Attempts, cp.Timeout, cp.MaxDelay, cp.Base = 2, 3*time.Second, 500*time.Millisecond, d.metrics.Transport(nil)
 	if poll, err = tdsync.NewClient(d.cfg.Spotify.APIURL, src, pp, log); err != nil {
 		return nil, nil, err
 	}
@@ -173,6 +173,7 @@ func (d *daemon) startOutage(tr failover.Transition) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.conn.outage = &api.Outage{Start: tr.At, Cause: tr.Cause}
+	d.metrics.OutageStarted(tr.Cause)
 }
 
 func (d *daemon) endOutage(at time.Time) {
@@ -181,6 +182,7 @@ func (d *daemon) endOutage(at time.Time) {
 	if o := d.conn.outage; o != nil {
 		end := at
 		o.End = &end
+		d.metrics.OutageEnded(at.Sub(o.Start))
 		if !d.conn.localFrom.IsZero() {
 			o.PlayedLocallyMs = at.Sub(d.conn.localFrom).Milliseconds()
 			d.conn.localFrom = time.Time{}
@@ -226,6 +228,9 @@ func (d *daemon) failOver(ctx context.Context) {
 	}
 	d.mu.Lock()
 	d.source, d.conn.failed, d.conn.handback, d.conn.localFrom = "local", true, false, d.now()
+	if o := d.conn.outage; o != nil {
+		d.metrics.ObserveFailover(d.now().Sub(o.Start))
+	}
 	d.mu.Unlock()
 	d.events.publish("source", map[string]any{"source": "local", "track": trackID, "position_ms": pos})
 	d.log.Info("playing local files while Spotify is unreachable", "track", trackID, "position_ms", pos, "seek", seek)

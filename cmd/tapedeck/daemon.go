@@ -24,6 +24,7 @@ import (
 	"github.com/tapedeck/tapedeck/failover"
 	"github.com/tapedeck/tapedeck/library"
 	"github.com/tapedeck/tapedeck/match"
+	"github.com/tapedeck/tapedeck/metrics"
 	"github.com/tapedeck/tapedeck/player"
 	tdsync "github.com/tapedeck/tapedeck/sync"
 )
@@ -65,8 +66,9 @@ type daemon struct {
 	scanNow chan struct{} // asks the scan job for a scan
 	syncNow chan struct{} // asks the sync job for a sync
 
-	now  func() time.Time
-	conn connect
+	now     func() time.Time
+	conn    connect
+	metrics *metrics.Metrics
 
 	mu        gosync.Mutex
 	source    string           // what plays: "spotify", "local" or "none"
@@ -96,7 +98,7 @@ func newDaemon(ctx context.Context, cfg config.Config, log *slog.Logger) (*daemo
 	d := &daemon{
 		cfg: cfg, log: log, store: store, events: newHub(), unlock: unlock, now: time.Now, source: "none",
 		scanNow: make(chan struct{}, 1), syncNow: make(chan struct{}, 1),
-		conn: connect{mon: failover.NewMonitor(th)},
+		conn: connect{mon: failover.NewMonitor(th)}, metrics: metrics.New(),
 	}
 	d.engine, err = d.newEngine()
 	if err != nil {
@@ -108,6 +110,7 @@ func newDaemon(ctx context.Context, cfg config.Config, log *slog.Logger) (*daemo
 	if _, err := tdsync.NewTokenFile(cfg.StateDir).Load(); err == nil {
 		d.spotify.Connectivity = "unknown"
 	}
+	d.metrics.SetConnectivity(d.spotify.Connectivity)
 	return d, nil
 }
 
@@ -159,7 +162,8 @@ func (d *daemon) run(ctx context.Context) error {
 	defer d.store.Close()
 	defer d.events.close()
 	srv, err := api.New(d, api.Options{Listen: d.cfg.HTTP.Listen, Token: d.cfg.HTTP.Token, Socket: d.cfg.HTTP.Socket,
-		AllowedHosts: d.cfg.HTTP.AllowedHosts, Logger: d.log.With("component", "api"), Version: versionString()})
+		AllowedHosts: d.cfg.HTTP.AllowedHosts, Logger: d.log.With("component", "api"), Version: versionString(),
+		Metrics: d.metrics.Handler()})
 	if err != nil {
 		return err
 	}
@@ -233,11 +237,14 @@ func (d *daemon) forwardPlayerEvents(ctx context.Context) error {
 				}
 			case player.EventState:
 				d.events.publish("state", map[string]string{"state": ev.State.String()})
+				d.metrics.SetPlayback(ev.State.String(), d.currentSource())
 			case player.EventError:
 				d.events.publish("error", map[string]string{"path": ev.Track.Path, "error": fmt.Sprint(ev.Err)})
 			}
 		case <-tick.C:
-			if st := d.engine.Status(); st.State == player.StatePlaying {
+			st := d.engine.Status()
+			d.metrics.SetPlayback(st.State.String(), d.currentSource())
+			if st.State == player.StatePlaying {
 				d.events.publish("position", map[string]int64{"position_ms": st.PositionMs, "duration_ms": st.DurationMs})
 			}
 		}
@@ -279,17 +286,22 @@ func (d *daemon) scan(ctx context.Context) {
 		}
 	}
 	d.events.publish("scan", map[string]any{"phase": "started"})
+	t0 := time.Now()
 	res, err := sc.Scan(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
+			d.metrics.ObserveScan(time.Since(t0), err)
 			d.log.Error("scan failed", "err", err)
 			d.events.publish("scan", map[string]any{"phase": "failed", "error": err.Error()})
 		}
 		return
 	}
+	d.metrics.ObserveScan(time.Since(t0), nil)
 	stats, err := d.store.Stats(ctx)
 	if err != nil {
 		d.log.Error("count indexed tracks", "err", err)
+	} else {
+		d.metrics.SetLibraryTracks(stats.Tracks)
 	}
 	d.mu.Lock()
 	first := d.lastScan.IsZero()
@@ -309,6 +321,7 @@ func (d *daemon) scan(ctx context.Context) {
 		d.log.Info("library scanned", "added", res.Added, "updated", res.Updated, "removed", res.Removed,
 			"unchanged", res.Unchanged, "failed", res.Failed, "rematched", matched.Checked)
 	}
+	d.updateCoverage(ctx)
 	d.events.publish("scan", map[string]any{"phase": "done", "result": res, "rematched": matched.Checked})
 }
 
@@ -346,7 +359,9 @@ func (d *daemon) sync(ctx context.Context) {
 		d.setSyncError(err.Error())
 		return
 	}
-	client, err := tdsync.NewClient(d.cfg.Spotify.APIURL, src, tdsync.DefaultRetry(), log)
+	policy := tdsync.DefaultRetry()
+	policy.Base = d.metrics.Transport(nil)
+	client, err := tdsync.NewClient(d.cfg.Spotify.APIURL, src, policy, log)
 	if err != nil {
 		d.setSyncError(err.Error())
 		return
@@ -356,20 +371,25 @@ func (d *daemon) sync(ctx context.Context) {
 	d.events.publish("sync", map[string]any{"phase": "started"})
 	syncer := tdsync.NewSyncer(client, d.store)
 	syncer.Logger = log
+	t0 := time.Now()
 	res, err := syncer.Sync(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return
 		}
+		d.metrics.ObserveSync(time.Since(t0), err)
 		d.setSyncError(err.Error())
 		log.Warn("sync failed", "err", err)
 		d.events.publish("sync", map[string]any{"phase": "failed", "error": err.Error()})
 		return
 	}
 	lastErr := ""
+	var partial error
 	if res.Failed > 0 {
 		lastErr = res.Errors[0].Error
+		partial = errors.New(lastErr)
 	}
+	d.metrics.ObserveSync(time.Since(t0), partial)
 	d.setSyncError(lastErr)
 	d.mu.Lock()
 	now := time.Now()
@@ -381,6 +401,7 @@ func (d *daemon) sync(ctx context.Context) {
 	}
 	log.Info("Spotify synced", "fetched", res.Fetched, "unchanged", res.Unchanged, "removed", res.Removed,
 		"failed", res.Failed, "requests", res.Requests, "rematched", matched.Checked)
+	d.updateCoverage(ctx)
 	d.events.publish("sync", map[string]any{"phase": "done", "result": res, "rematched": matched.Checked})
 }
 
@@ -404,7 +425,22 @@ func (d *daemon) setSpotify(state, lastErr string) {
 	if d.spotify.Connectivity != state {
 		now := d.now()
 		d.spotify.Connectivity, d.spotify.Since = state, &now
+		d.metrics.SetConnectivity(state)
 	}
 	d.spotify.LastError = lastErr
 	d.mu.Unlock()
+}
+
+// updateCoverage publishes each playlist's offline coverage as metrics.
+func (d *daemon) updateCoverage(ctx context.Context) {
+	ps, err := d.store.Playlists(ctx)
+	if err != nil {
+		d.log.Warn("playlist coverage for metrics", "err", err)
+		return
+	}
+	cs := make([]metrics.Coverage, len(ps))
+	for i, p := range ps {
+		cs[i] = metrics.Coverage{ID: p.ID, Name: p.Name, Playable: p.Playable, Items: p.Items}
+	}
+	d.metrics.SetCoverage(cs)
 }

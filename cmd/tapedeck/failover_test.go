@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -161,6 +162,19 @@ func TestFailoverSkipsTracksWithoutLocalCopy(t *testing.T) {
 	}
 	if strings.Join(ids, ",") != "t1,t3,t4" {
 		t.Errorf("queue %v, want the playlist's local copies in order", ids)
+	}
+	// The outage shows in /metrics, with its cause grouped into a kind.
+	resp, err := http.Get("http://" + r.c.env["TAPEDECK_HTTP_LISTEN"] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`tapedeck_outages_total{cause="connection_refused"} 1`, "tapedeck_library_tracks 3",
+		`tapedeck_playlist_offline_coverage_ratio{name="Road",playlist="pl"} 0.75`, "tapedeck_failover_latency_seconds_count 1"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 	// Policy never: Spotify comes back, tapedeck stays local.
 	r.srv.EndOutage()
