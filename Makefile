@@ -8,9 +8,10 @@ LDFLAGS   := -X main.version=$(VERSION)
 BIN       := bin/tapedeck
 # Debian packages: a C compiler for cgo (SQLite, ALSA), ALSA headers for audio
 # output, ffmpeg to make the test fixtures and decode M4A/Opus.
-DEB_PKGS  := gcc libc6-dev pkg-config libasound2-dev ffmpeg
+# systemd for `systemd-analyze verify` of the units in dist/systemd.
+DEB_PKGS  := gcc libc6-dev pkg-config libasound2-dev ffmpeg systemd
 
-.PHONY: all build run demo test race bench fuzz lint deps clean
+.PHONY: all build run demo test race bench fuzz lint deps clean install install-user
 
 all: build
 
@@ -59,6 +60,34 @@ fuzz:
 lint: deps
 	$(GO) vet -tags $(TAGS) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Install the binary and both systemd units (see README, "Running as a
+# service"): `make build` as yourself, then `sudo make install`, which does
+# not rebuild (root's PATH often has no Go). PREFIX and DESTDIR as usual.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+SYSTEMDDIR  ?= $(PREFIX)/lib/systemd
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+
+install:
+	@test -x $(BIN) || { echo "no $(BIN): run 'make build' first, then 'sudo make install'"; exit 1; }
+	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/tapedeck
+	install -d $(DESTDIR)$(SYSTEMDDIR)/system $(DESTDIR)$(SYSTEMDDIR)/user
+	sed 's|/usr/local/bin/tapedeck|$(BINDIR)/tapedeck|' dist/systemd/tapedeck-system.service > $(DESTDIR)$(SYSTEMDDIR)/system/tapedeck.service
+	sed 's|/usr/local/bin/tapedeck|$(BINDIR)/tapedeck|' dist/systemd/tapedeck.service > $(DESTDIR)$(SYSTEMDDIR)/user/tapedeck.service
+	install -D -m 0644 dist/systemd/tapedeck.sysusers $(DESTDIR)$(SYSUSERSDIR)/tapedeck.conf
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+	  systemd-sysusers $(SYSUSERSDIR)/tapedeck.conf; \
+	  if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+	fi
+
+# Install for yourself only, no root: ~/.local/bin/tapedeck and the user
+# unit in ~/.local/share/systemd/user.
+install-user: build
+	install -D -m 0755 $(BIN) $(HOME)/.local/bin/tapedeck
+	install -d $(HOME)/.local/share/systemd/user
+	sed 's|/usr/local/bin/tapedeck|%h/.local/bin/tapedeck|' dist/systemd/tapedeck.service > $(HOME)/.local/share/systemd/user/tapedeck.service
+	@systemctl --user daemon-reload 2>/dev/null || true
 
 clean:
 	rm -rf bin

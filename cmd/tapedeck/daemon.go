@@ -172,8 +172,14 @@ func (d *daemon) run(ctx context.Context) error {
 	if d.spotify.Connectivity == "not_linked" {
 		d.log.Info("Spotify is not linked: playlists come from `tapedeck login` then `tapedeck sync` (see README, \"Link Spotify\"); local files play meanwhile")
 	}
+	// Bind first: systemd (Type=notify) counts the daemon as started at
+	// READY=1, which must mean the API answers.
+	if err := srv.Listen(); err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Run(gctx) })
+	g.Go(func() error { return systemdJob(gctx, d.log.With("component", "systemd")) })
 	g.Go(func() error { return d.playerJob(gctx) })
 	g.Go(func() error { return d.forwardPlayerEvents(gctx) })
 	g.Go(func() error { return d.scanJob(gctx) })

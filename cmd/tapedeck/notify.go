@@ -85,3 +85,18 @@ func watchdog(ctx context.Context, log *slog.Logger) error {
 		failing = err != nil
 	}
 }
+
+// systemdJob is the daemon's link to systemd (Type=notify): READY=1 at
+// once, so start it after the API listens; WATCHDOG=1 pings while ctx
+// lives; STOPPING=1 when ctx ends and shutdown begins. Without systemd it
+// only waits for ctx. Notification failures are logged, never fatal.
+func systemdJob(ctx context.Context, log *slog.Logger) error {
+	if err := sdNotify(notifyReady); err != nil {
+		log.Warn("telling systemd the daemon is ready", "err", err)
+	}
+	err := watchdog(ctx, log)
+	if err := sdNotify(notifyStopping); err != nil {
+		log.Warn("telling systemd the daemon stops", "err", err)
+	}
+	return err
+}

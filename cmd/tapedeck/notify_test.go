@@ -189,6 +189,30 @@ func TestWatchdogSurvivesLostSocket(t *testing.T) {
 	}
 }
 
+func TestSystemdJob(t *testing.T) {
+	got := listenNotify(t, true)
+	t.Setenv("WATCHDOG_USEC", "100000")
+	t.Setenv("WATCHDOG_PID", "")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- systemdJob(ctx, quietLogger()) }()
+	if msg := receive(t, got); msg != notifyReady {
+		t.Fatalf("first message %q, want %q", msg, notifyReady)
+	}
+	if msg := receive(t, got); msg != notifyWatchdog {
+		t.Fatalf("then %q, want %q", msg, notifyWatchdog)
+	}
+	cancel()
+	waitReturn(t, done)
+	msg := receive(t, got)
+	for msg == notifyWatchdog { // pings sent before cancel
+		msg = receive(t, got)
+	}
+	if msg != notifyStopping {
+		t.Errorf("after the pings %q, want %q", msg, notifyStopping)
+	}
+}
+
 func waitReturn(t *testing.T, done <-chan error) {
 	t.Helper()
 	select {
