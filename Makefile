@@ -8,8 +8,9 @@ LDFLAGS   := -X main.version=$(VERSION)
 BIN       := bin/tapedeck
 # Debian packages: a C compiler for cgo (SQLite, ALSA), ALSA headers for audio
 # output, ffmpeg to make the test fixtures and decode M4A/Opus.
-# systemd for `systemd-analyze verify` of the units in dist/systemd.
-DEB_PKGS  := gcc libc6-dev pkg-config libasound2-dev ffmpeg systemd
+# systemd for `systemd-analyze verify` of the units in dist/systemd;
+# snapserver for the test of the pipe output feeding Snapcast.
+DEB_PKGS  := gcc libc6-dev pkg-config libasound2-dev ffmpeg systemd snapserver
 
 .PHONY: all build run demo test race bench fuzz lint deps clean install install-user
 

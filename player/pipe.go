@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -14,14 +13,15 @@ import (
 // Pipe writes raw PCM, signed 16-bit little-endian stereo at the engine's
 // rate (the format of Snapcast's pipe source), to Path.
 //
-// If Path does not exist a FIFO is made there. A FIFO is written without
-// ever blocking the engine:
-//   - no reader attached: the audio is discarded at real-time pace (the queue
-//     moves on as if heard) and the FIFO is opened again every RetryEvery; a
-//     reader that attaches hears the stream from then on;
-//   - a reader attached: it sets the pace (Snapcast reads in real time);
-//   - a reader that takes nothing for StallTimeout, or goes away, is
-//     treated as no reader.
+// If Path does not exist a FIFO is made there. A FIFO is opened once,
+// read-write and non-blocking, and kept open for the whole Play: on Linux
+// that open never fails for want of a reader, and a reader that polls the
+// FIFO (snapserver opens, reads, and closes it every 100 ms while idle) sees
+// "no data yet" rather than end of file, so it finds the stream whenever it
+// looks. Writes are paced in real time. When nobody reads, the FIFO's buffer
+// fills; the oldest audio in it is then read back and dropped, so the engine
+// never blocks, the queue moves on as if heard, and a reader that attaches
+// hears the stream from about then on (MPD's FIFO output works the same way).
 //
 // Each write is at most PIPE_BUF (4096) bytes, which Linux writes whole or
 // not at all, so a reader never gets half a frame.
@@ -29,11 +29,9 @@ import (
 // An existing regular file (or a device such as /dev/null) is truncated and
 // written as fast as the decoder goes, unless Realtime is set.
 type Pipe struct {
-	Path         string
-	Realtime     bool          // pace writes to a regular file in real time
-	StallTimeout time.Duration // default 2 s
-	RetryEvery   time.Duration // default 500 ms
-	Clock        Clock         // default: the system clock
+	Path     string
+	Realtime bool  // pace writes to a regular file in real time
+	Clock    Clock // default: the system clock
 }
 
 // pipeChunk is PIPE_BUF bytes of s16 stereo: 1024 frames.
@@ -87,46 +85,22 @@ func (o *Pipe) playFile(ctx context.Context, src Source, clock Clock) error {
 }
 
 func (o *Pipe) playFIFO(ctx context.Context, src Source, clock Clock) error {
-	stall, retry := o.StallTimeout, o.RetryEvery
-	if stall <= 0 {
-		stall = 2 * time.Second
+	fd, err := unix.Open(o.Path, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("pipe: opening FIFO %s: %w", o.Path, err)
 	}
-	if retry <= 0 {
-		retry = 500 * time.Millisecond
-	}
+	defer unix.Close(fd)
 	pc := pacer{clock: clock, rate: src.SampleRate()}
 	buf := make([]float32, pipeChunk/2)
 	out := make([]byte, 0, pipeChunk)
-	var f *os.File
-	var nextTry time.Time
-	defer func() {
-		if f != nil {
-			f.Close()
-		}
-	}()
+	drop := make([]byte, 16*pipeChunk)
 	for {
 		n, err := src.ReadWait(ctx, buf)
 		if err != nil {
 			return nil
 		}
-		if f == nil && !clock.Now().Before(nextTry) {
-			f, err = openFIFOWriter(o.Path)
-			if err != nil && !errors.Is(err, unix.ENXIO) {
-				return fmt.Errorf("pipe: %w", err)
-			}
-			if f == nil {
-				nextTry = clock.Now().Add(retry)
-			}
-		}
-		if f != nil {
-			f.SetWriteDeadline(time.Now().Add(stall))
-			if _, err := f.Write(s16(out[:0], buf[:n])); err == nil {
-				pc.t0 = time.Time{} // the reader sets the pace
-				continue
-			}
-			// Reader gone (EPIPE) or stalled (deadline): drop it.
-			f.Close()
-			f, nextTry = nil, clock.Now().Add(retry)
+		if err := writeFIFO(fd, s16(out[:0], buf[:n]), drop); err != nil {
+			return fmt.Errorf("pipe: %w", err)
 		}
 		if pc.wait(ctx, n/2) != nil {
 			return nil
@@ -134,13 +108,24 @@ func (o *Pipe) playFIFO(ctx context.Context, src Source, clock Clock) error {
 	}
 }
 
-// openFIFOWriter opens a FIFO for writing without blocking: ENXIO when no
-// reader is attached. The descriptor stays non-blocking, so Go's poller
-// handles it and write deadlines work.
-func openFIFOWriter(path string) (*os.File, error) {
-	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
+// writeFIFO writes one chunk; when the FIFO is full (nobody reads), it
+// drops the oldest audio in it to make room, so writing never blocks.
+func writeFIFO(fd int, chunk, drop []byte) error {
+	for attempt := 0; ; attempt++ {
+		_, err := unix.Write(fd, chunk)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, unix.EINTR):
+			continue
+		case !errors.Is(err, unix.EAGAIN) || attempt > 0:
+			if errors.Is(err, unix.EAGAIN) {
+				return nil // still full: drop this chunk instead
+			}
+			return err
+		}
+		if _, err := unix.Read(fd, drop); err != nil && !errors.Is(err, unix.EAGAIN) {
+			return err
+		}
 	}
-	return os.NewFile(uintptr(fd), path), nil
 }
