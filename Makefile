@@ -8,16 +8,23 @@ LDFLAGS   := -X main.version=$(VERSION)
 BIN       := bin/tapedeck
 # Debian packages: a C compiler for cgo (SQLite, ALSA), ALSA headers for audio
 # output, ffmpeg to make the test fixtures and decode M4A/Opus.
-# systemd for `systemd-analyze verify` of the units in dist/systemd;
-# snapserver for the test of the pipe output feeding Snapcast.
-DEB_PKGS  := gcc libc6-dev pkg-config libasound2-dev ffmpeg systemd snapserver
+DEB_PKGS  := gcc libc6-dev pkg-config libasound2-dev ffmpeg
+# Only the tests need these: systemd for `systemd-analyze verify` of the
+# units in dist/systemd, snapserver for the Snapcast test of the pipe output.
+TEST_PKGS := systemd snapserver
 
-.PHONY: all build run demo test race bench fuzz lint deps clean install install-user
+.PHONY: all build run demo test race bench fuzz lint deps test-deps pkgs clean install install-user
 
 all: build
 
 deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+	@$(MAKE) --no-print-directory pkgs PKGS="$(DEB_PKGS)"
+
+test-deps:
+	@$(MAKE) --no-print-directory pkgs PKGS="$(DEB_PKGS) $(TEST_PKGS)"
+
+pkgs:
+	@missing=""; for p in $(PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -45,7 +52,7 @@ run: build
 demo: build
 	./$(BIN) demo
 
-test: deps
+test: test-deps
 	$(GO) test -tags $(TAGS) -race -count=1 ./...
 
 bench: build
@@ -58,7 +65,7 @@ bench: build
 fuzz:
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz FuzzRead -fuzztime 60s ./media/
 
-lint: deps
+lint: test-deps
 	$(GO) vet -tags $(TAGS) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
