@@ -83,6 +83,9 @@ type Player struct {
 	PreampDB float64 `toml:"preamp_db"`
 	// SampleRate is the output rate: 44100 or 48000.
 	SampleRate int `toml:"sample_rate"`
+	// MPRIS exposes the player on the D-Bus session bus (media keys,
+	// playerctl, the desktop's player widget).
+	MPRIS bool `toml:"mpris"`
 }
 
 // Duration is a time.Duration written as "30m" or "1h" in TOML and env.
@@ -119,7 +122,7 @@ func Default(env Env) Config {
 			PollInterval: Duration{2 * time.Second},
 			Handback:     "track_end",
 		},
-		Player: Player{Output: "speaker", ReplayGain: "off", SampleRate: 44100},
+		Player: Player{Output: "speaker", ReplayGain: "off", SampleRate: 44100, MPRIS: true},
 	}
 }
 

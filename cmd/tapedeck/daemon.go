@@ -25,6 +25,7 @@ import (
 	"github.com/tapedeck/tapedeck/library"
 	"github.com/tapedeck/tapedeck/match"
 	"github.com/tapedeck/tapedeck/metrics"
+	"github.com/tapedeck/tapedeck/mpris"
 	"github.com/tapedeck/tapedeck/player"
 	tdsync "github.com/tapedeck/tapedeck/sync"
 )
@@ -185,6 +186,9 @@ func (d *daemon) run(ctx context.Context) error {
 	g.Go(func() error { return d.scanJob(gctx) })
 	g.Go(func() error { return d.syncJob(gctx) })
 	g.Go(func() error { return d.connectJob(gctx) })
+	if d.cfg.Player.MPRIS {
+		g.Go(func() error { return mpris.Run(gctx, d, d.log.With("component", "mpris")) })
+	}
 	if d.cfg.Library.Watch {
 		g.Go(func() error {
 			return watchLibrary(gctx, d.cfg.Library.Dirs, 2*time.Second, d.log.With("component", "watch"), func() { poke(d.scanNow) })

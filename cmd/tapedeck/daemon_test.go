@@ -33,6 +33,9 @@ func startDaemon(t testing.TB, c *cli) func() error {
 	if _, ok := c.env["TAPEDECK_PLAYER_OUTPUT"]; !ok {
 		c.env["TAPEDECK_PLAYER_OUTPUT"] = "null"
 	}
+	// Tests must not register on the desktop's session bus (mpris/ has its
+	// own tests on a private bus).
+	c.env["TAPEDECK_PLAYER_MPRIS"] = "false"
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
