@@ -11,8 +11,9 @@ BIN       := bin/tapedeck
 DEB_PKGS  := gcc libc6-dev pkg-config libasound2-dev ffmpeg
 # Only the tests need these: systemd for `systemd-analyze verify` of the
 # units in dist/systemd, snapserver for the Snapcast test of the pipe output,
-# dbus and playerctl for the MPRIS tests on a private session bus.
-TEST_PKGS := systemd snapserver dbus playerctl
+# dbus and playerctl for the MPRIS tests on a private session bus, chromium
+# for the test of the web page.
+TEST_PKGS := systemd snapserver dbus playerctl chromium
 
 .PHONY: all build run demo test race bench fuzz lint deps test-deps pkgs clean install install-user
 

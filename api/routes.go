@@ -81,6 +81,16 @@ func (s *Server) routes() http.Handler {
 			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here; use GET, HEAD")
 		})
 	}
+	if s.opts.Page != nil {
+		mux.Handle("GET /{$}", s.opts.Page)
+		mux.Handle("GET /static/", s.opts.Page)
+		for _, p := range []string{"/{$}", "/static/"} {
+			mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Allow", "GET, HEAD")
+				writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here; use GET, HEAD")
+			})
+		}
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such route: "+quote(r.URL.Path)+" (see "+Prefix+"/openapi.json)")
 	})

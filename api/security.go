@@ -55,6 +55,18 @@ func (s *Server) secure(next http.Handler) http.Handler {
 	})
 }
 
+// tokenFree reports requests that need no token even when one is set: the
+// health check, and reading the web page's static files (they hold no
+// secret; the page asks for the token and sends it with its API calls).
+// Host and cross-site checks still apply to them.
+func tokenFree(r *http.Request) bool {
+	if r.URL.Path == "/api/v1/healthz" {
+		return true
+	}
+	read := r.Method == http.MethodGet || r.Method == http.MethodHead
+	return read && (r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, "/static/"))
+}
+
 // check returns 0 when r may go on, else the status and message to refuse
 // it with.
 func (s *Server) check(r *http.Request) (int, string) {
@@ -64,7 +76,7 @@ func (s *Server) check(r *http.Request) (int, string) {
 	if msg := crossSite(r); msg != "" {
 		return http.StatusForbidden, msg
 	}
-	if s.hasToken && !fromUnixSocket(r) && r.URL.Path != "/api/v1/healthz" {
+	if s.hasToken && !fromUnixSocket(r) && !tokenFree(r) {
 		switch tok, ok := bearer(r); {
 		case !ok:
 			return http.StatusUnauthorized, "a token is required: send Authorization: Bearer <http.token> or X-API-Key"

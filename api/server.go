@@ -39,6 +39,9 @@ type Options struct {
 	// Metrics, when set, is served at GET /metrics (outside Prefix, where
 	// Prometheus looks) behind the same checks as every route.
 	Metrics http.Handler
+	// Page, when set, is the web page: served at GET / and GET /static/…
+	// (outside Prefix) behind the same checks as every route.
+	Page http.Handler
 
 	ReadHeaderTimeout time.Duration // default 5 s
 	ReadTimeout       time.Duration // default 30 s; cleared for event streams

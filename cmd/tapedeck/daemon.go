@@ -28,6 +28,7 @@ import (
 	"github.com/tapedeck/tapedeck/mpris"
 	"github.com/tapedeck/tapedeck/player"
 	tdsync "github.com/tapedeck/tapedeck/sync"
+	"github.com/tapedeck/tapedeck/web"
 )
 
 func (a *app) daemonCmd() *cobra.Command {
@@ -164,7 +165,7 @@ func (d *daemon) run(ctx context.Context) error {
 	defer d.events.close()
 	srv, err := api.New(d, api.Options{Listen: d.cfg.HTTP.Listen, Token: d.cfg.HTTP.Token, Socket: d.cfg.HTTP.Socket,
 		AllowedHosts: d.cfg.HTTP.AllowedHosts, Logger: d.log.With("component", "api"), Version: versionString(),
-		Metrics: d.metrics.Handler()})
+		Metrics: d.metrics.Handler(), Page: web.Handler()})
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -132,6 +133,15 @@ func TestDaemonWithTheCLI(t *testing.T) {
 		t.Errorf("second daemon: %v", err)
 	}
 	c.mustRun("sync") // straight on the database, beside the daemon
+	page, err := http.Get("http://" + c.env["TAPEDECK_HTTP_LISTEN"] + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if page.StatusCode != 200 || !strings.Contains(string(body), `id="app"`) {
+		t.Errorf("GET /: %d %.80q", page.StatusCode, body)
+	}
 
 	c.mustRun("play", "Road")
 	st := statusOf(t, c)

@@ -1,0 +1,359 @@
+// tapedeck web page: vanilla JS, no dependencies. Every value from the API
+// goes into the page through textContent, never as HTML.
+"use strict";
+
+(function () {
+  const API = "/api/v1";
+  const TOKEN_KEY = "tapedeck.token";
+  const $ = (id) => document.getElementById(id);
+
+  let status = null;
+  let currentPlaylist = null; // id shown in the detail view
+  let events = null;
+  let pollTimer = null;
+  let posTimer = null;
+  let posBase = { ms: 0, at: 0 };
+
+  // ---- API calls
+
+  function token() {
+    try { return localStorage.getItem(TOKEN_KEY) || ""; } catch (e) { return ""; }
+  }
+
+  async function api(method, path, body) {
+    const opts = { method: method, headers: {}, credentials: "same-origin", cache: "no-store" };
+    const t = token();
+    if (t) opts.headers["Authorization"] = "Bearer " + t;
+    if (method !== "GET") {
+      // Every change must be JSON, even one without arguments.
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body === undefined ? {} : body);
+    }
+    const res = await fetch(API + path, opts);
+    if (res.status === 401) {
+      $("auth").hidden = false;
+      throw new Error("the API needs a token");
+    }
+    if (!res.ok) {
+      let msg = res.status + " " + res.statusText;
+      try { const j = await res.json(); if (j && j.error) msg = j.error.message; } catch (e) { /* not JSON */ }
+      throw new Error(msg);
+    }
+    if (res.status === 204) return null;
+    return res.json();
+  }
+
+  function showError(err) {
+    const el = $("error");
+    if (!err) { el.hidden = true; el.textContent = ""; return; }
+    el.textContent = String(err.message || err);
+    el.hidden = false;
+  }
+
+  async function act(method, path, body) {
+    try {
+      await api(method, path, body);
+      showError(null);
+      if (!events || events.readyState !== EventSource.OPEN) refreshStatus();
+    } catch (e) { showError(e); }
+  }
+
+  // ---- now playing
+
+  function fmt(ms) {
+    if (!(ms > 0)) return "0:00";
+    const s = Math.floor(ms / 1000);
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+
+  const CONN = { online: "Spotify online", degraded: "Spotify degraded", offline: "Spotify offline", not_linked: "Spotify not linked" };
+  const SOURCE = { spotify: "Spotify", local: "Your copy", none: "—" };
+
+  function renderStatus(s) {
+    status = s;
+    const t = s.track;
+    $("title").textContent = t ? (t.title || "(untitled)") : "Nothing playing";
+    $("artists").textContent = t && t.artists ? t.artists.join(", ") : "";
+    $("album").textContent = t && t.album ? t.album : "";
+    $("from").textContent = s.playlist ? "from " + s.playlist.name : "";
+    $("state").textContent = s.state || "stopped";
+    const src = $("source");
+    src.dataset.source = s.source || "none";
+    src.textContent = SOURCE[s.source] || s.source || "—";
+    src.title = t && t.local_path ? t.local_path : "";
+    const c = (s.spotify && s.spotify.connectivity) || "unknown";
+    const conn = $("conn");
+    conn.dataset.state = c;
+    conn.textContent = CONN[c] || c;
+    conn.title = s.spotify && s.spotify.last_error ? s.spotify.last_error : "Spotify connectivity";
+    const oe = $("output-error");
+    oe.hidden = !s.output_error;
+    oe.textContent = s.output_error ? "Audio output: " + s.output_error : "";
+    const tog = $("toggle");
+    if (s.state === "playing") {
+      tog.dataset.action = "pause"; tog.textContent = "⏸"; tog.setAttribute("aria-label", "Pause");
+    } else {
+      tog.dataset.action = s.state === "paused" ? "resume" : "play";
+      tog.textContent = "▶"; tog.setAttribute("aria-label", "Play");
+    }
+    tog.disabled = s.state === "stopped" && !s.playlist;
+    if (!volumeDragging) {
+      $("volume").value = s.volume;
+      $("volume-out").textContent = s.volume;
+    }
+    setPosition(s.position_ms || 0);
+  }
+
+  function setPosition(ms) {
+    posBase = { ms: ms, at: performance.now() };
+    drawPosition();
+  }
+
+  function drawPosition() {
+    const dur = status && status.track ? status.track.duration_ms : 0;
+    let ms = posBase.ms;
+    if (status && status.state === "playing") ms += performance.now() - posBase.at;
+    if (dur > 0) ms = Math.min(ms, dur);
+    $("time").textContent = fmt(ms) + " / " + fmt(dur);
+    $("progress-fill").style.width = (dur > 0 ? (100 * ms / dur) : 0) + "%";
+  }
+
+  async function refreshStatus() {
+    try { renderStatus(await api("GET", "/status")); showError(null); } catch (e) { showError(e); }
+  }
+
+  let volumeDragging = false;
+  let volumeTimer = null;
+
+  function wireControls() {
+    $("prev").addEventListener("click", () => act("POST", "/player/previous"));
+    $("next").addEventListener("click", () => act("POST", "/player/next"));
+    $("toggle").addEventListener("click", () => {
+      const a = $("toggle").dataset.action;
+      if (a === "pause") act("POST", "/player/pause");
+      else if (a === "resume") act("POST", "/player/resume");
+      else if (status && status.playlist) act("POST", "/player/play", { playlist: status.playlist.id, index: Math.max(0, status.index) });
+    });
+    const vol = $("volume");
+    vol.addEventListener("input", () => {
+      volumeDragging = true;
+      $("volume-out").textContent = vol.value;
+      clearTimeout(volumeTimer);
+      volumeTimer = setTimeout(sendVolume, 150);
+    });
+    vol.addEventListener("change", () => { clearTimeout(volumeTimer); sendVolume(); });
+    function sendVolume() {
+      volumeDragging = false;
+      act("PUT", "/player/volume", { volume: Number(vol.value) });
+    }
+    $("back").addEventListener("click", () => { currentPlaylist = null; selectTab("playlists"); });
+    $("play-playlist").addEventListener("click", () => {
+      if (currentPlaylist) act("POST", "/player/play", { playlist: currentPlaylist });
+    });
+    for (const b of document.querySelectorAll(".tab")) {
+      b.addEventListener("click", () => selectTab(b.dataset.tab));
+    }
+    $("auth-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      try { localStorage.setItem(TOKEN_KEY, $("token").value.trim()); } catch (e) { /* private mode */ }
+      $("token").value = "";
+      $("auth").hidden = true;
+      start();
+    });
+  }
+
+  function selectTab(name) {
+    for (const b of document.querySelectorAll(".tab")) b.setAttribute("aria-selected", String(b.dataset.tab === name));
+    $("detail").hidden = true;
+    for (const n of ["playlists", "missing", "outages"]) $("tab-" + n).hidden = n !== name;
+    if (name === "playlists") loadPlaylists();
+    if (name === "missing") loadMissing();
+    if (name === "outages") loadOutages();
+  }
+
+  // ---- playlists
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function pct(p) {
+    const v = Number(p.coverage_pct);
+    return isFinite(v) ? Math.max(0, Math.min(100, v)) : 0;
+  }
+
+  async function loadPlaylists() {
+    let ps;
+    try { ps = await api("GET", "/playlists"); } catch (e) { showError(e); return; }
+    const ul = $("playlists");
+    ul.replaceChildren();
+    $("playlists-empty").hidden = ps.length > 0;
+    for (const p of ps) {
+      const li = el("li");
+      li.dataset.id = p.id;
+      const b = el("button", "pl");
+      b.type = "button";
+      const name = el("div", "pl-name");
+      name.append(el("span", "", p.name), el("span", "", p.playable_offline + "/" + p.items + " offline · " + Math.round(pct(p)) + "%"));
+      const bar = el("div", "cov");
+      bar.setAttribute("role", "meter");
+      bar.setAttribute("aria-valuemin", "0");
+      bar.setAttribute("aria-valuemax", "100");
+      bar.setAttribute("aria-valuenow", String(pct(p)));
+      bar.setAttribute("aria-label", "offline coverage of " + p.name);
+      const fill = el("div", "cov-fill");
+      fill.style.width = pct(p) + "%";
+      bar.append(fill);
+      b.append(name, bar);
+      b.addEventListener("click", () => showPlaylist(p.id));
+      li.append(b);
+      ul.append(li);
+    }
+  }
+
+  async function showPlaylist(id) {
+    let d;
+    try { d = await api("GET", "/playlists/" + encodeURIComponent(id)); } catch (e) { showError(e); return; }
+    currentPlaylist = d.id;
+    for (const n of ["playlists", "missing", "outages"]) $("tab-" + n).hidden = true;
+    $("detail").hidden = false;
+    $("detail-name").textContent = d.name;
+    $("detail-cov").textContent = d.playable_offline + " of " + d.items + " playable offline (" + Math.round(pct(d)) + "%)";
+    const ol = $("entries");
+    ol.replaceChildren();
+    d.entries.forEach((e, i) => {
+      const li = el("li");
+      const main = el("div", "entry-main");
+      main.append(el("div", "t", e.name || (e.available ? "(untitled)" : "(unavailable on Spotify)")));
+      main.append(el("div", "muted small", (e.artists || []).join(", ")));
+      if (e.local_path) {
+        const p = el("div", "muted small", e.local_path);
+        p.style.overflowWrap = "anywhere";
+        main.append(p);
+      }
+      const m = el("span", "match " + (e.local_path ? "ok" : "no"), e.local_path ? (e.match_method || "matched") : "missing");
+      m.title = e.local_path ? "matched by " + (e.match_method || "?") + (e.match_score ? " (" + e.match_score.toFixed(2) + ")" : "") : "no local copy";
+      const play = el("button", "btn", "▶");
+      play.type = "button";
+      play.setAttribute("aria-label", "Play from here");
+      play.addEventListener("click", () => act("POST", "/player/play", { playlist: d.id, index: i }));
+      li.append(main, m, play);
+      ol.append(li);
+    });
+    window.scrollTo(0, $("detail").offsetTop - 8);
+  }
+
+  // ---- missing
+
+  function csvField(v) {
+    let s = v === null || v === undefined ? "" : String(v);
+    // Keep spreadsheets from running a cell as a formula.
+    if (/^[=+\-@\t\r]/.test(s)) s = "'" + s;
+    return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  }
+
+  function names(list) {
+    return (list || []).map((a) => (typeof a === "string" ? a : a.name)).join("; ");
+  }
+
+  async function loadMissing() {
+    let ms;
+    try { ms = await api("GET", "/missing"); } catch (e) { showError(e); return; }
+    $("missing-count").textContent = ms.length + (ms.length === 1 ? " track" : " tracks") + " with no local copy";
+    const ul = $("missing");
+    ul.replaceChildren();
+    const rows = [["artists", "title", "album", "isrc", "spotify_uri", "playlists"]];
+    for (const m of ms) {
+      const li = el("li");
+      li.append(el("div", "t", m.name), el("div", "muted small", names(m.artists) + (m.album ? " — " + m.album : "")));
+      if (m.playlists && m.playlists.length) li.append(el("div", "muted small", "in " + m.playlists.join(", ")));
+      ul.append(li);
+      rows.push([names(m.artists), m.name, m.album, m.isrc, m.uri, (m.playlists || []).join("; ")]);
+    }
+    const csv = rows.map((r) => r.map(csvField).join(",")).join("\r\n") + "\r\n";
+    // A data: URL rather than a blob: one, so the page's CSP (connect-src
+    // 'self') needs no exception and nothing needs revoking.
+    $("missing-csv").href = "data:text/csv;charset=utf-8," + encodeURIComponent("\ufeff" + csv);
+  }
+
+  // ---- outages
+
+  async function loadOutages() {
+    let os;
+    try { os = await api("GET", "/outages"); } catch (e) { showError(e); return; }
+    const ul = $("outages");
+    ul.replaceChildren();
+    $("outages-empty").hidden = os.length > 0;
+    for (const o of os.slice().reverse()) {
+      const start = new Date(o.start);
+      const end = o.end ? new Date(o.end) : null;
+      const li = el("li");
+      const mins = Math.round(((end || new Date()) - start) / 60000);
+      li.append(el("div", "t", start.toLocaleString() + (end ? " → " + end.toLocaleTimeString() : " → now (ongoing)")));
+      li.append(el("div", "muted small", (o.cause || "unknown cause") + " · " + mins + " min · played locally " + fmt(o.played_locally_ms)));
+      ul.append(li);
+    }
+  }
+
+  // ---- live updates
+
+  let refreshTimer = null;
+  function refreshSoon(lists) {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => {
+      refreshStatus();
+      if (lists) {
+        if (!$("tab-playlists").hidden) loadPlaylists();
+        if (!$("tab-missing").hidden) loadMissing();
+        if (!$("tab-outages").hidden) loadOutages();
+        if (!$("detail").hidden && currentPlaylist) showPlaylist(currentPlaylist);
+      }
+    }, 200);
+  }
+
+  function setLive(on) {
+    const l = $("live");
+    l.dataset.state = on ? "on" : "off";
+    l.textContent = on ? "live" : (pollTimer ? "polling" : "reconnecting");
+  }
+
+  function connect() {
+    if (events) events.close();
+    clearInterval(pollTimer);
+    pollTimer = null;
+    // EventSource cannot send a token: with one, poll instead.
+    if (token() || typeof EventSource === "undefined") {
+      pollTimer = setInterval(refreshStatus, 3000);
+      setLive(false);
+      return;
+    }
+    events = new EventSource(API + "/events");
+    events.onopen = () => setLive(true);
+    events.onerror = () => setLive(false);
+    const parse = (ev) => { try { return JSON.parse(ev.data); } catch (e) { return null; } };
+    events.addEventListener("status", (ev) => { const s = parse(ev); if (s) renderStatus(s); });
+    events.addEventListener("position", (ev) => {
+      const d = parse(ev);
+      const ms = d && typeof d === "object" ? d.position_ms : d;
+      if (typeof ms === "number") setPosition(ms); else refreshSoon(false);
+    });
+    for (const t of ["state", "track", "source", "volume", "error"]) events.addEventListener(t, () => refreshSoon(false));
+    for (const t of ["connectivity", "scan", "sync", "match"]) events.addEventListener(t, () => refreshSoon(true));
+  }
+
+  function start() {
+    refreshStatus();
+    loadPlaylists();
+    connect();
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    wireControls();
+    clearInterval(posTimer);
+    posTimer = setInterval(drawPosition, 1000);
+    start();
+  });
+})();
