@@ -222,7 +222,7 @@ func formatStatus(st api.Status) string {
 	}
 	fmt.Fprintf(&b, "\n  volume %d, shuffle %v, repeat %s", st.Volume, st.Shuffle, st.Repeat)
 	if st.OutputError != "" {
-		fmt.Fprintf(&b, "\n  audio output not working: %s", st.OutputError)
+		fmt.Fprintf(&b, "\n  %s", st.OutputError) // already says "audio output is not working: …" and the fix
 	}
 	fmt.Fprintf(&b, "\n  Spotify: %s", strings.ReplaceAll(st.Spotify.Connectivity, "_", " "))
 	if st.Spotify.Since != nil && st.Spotify.Connectivity != "online" {
