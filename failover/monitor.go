@@ -74,7 +74,7 @@ const (
 func (s State) Local() bool { return s == Offline || s == Recovering || s == NotLinked }
 
 // Transition is a change of state and why it happened, for the event stream
-// and the log.
+// and the log. From == To is a change of cause only (see ObserveApp).
 type Transition struct {
 	From  State     `json:"from"`
 	To    State     `json:"to"`
@@ -148,6 +148,8 @@ type Monitor struct {
 	last     PlayerSnapshot
 	lastAt   time.Time
 	haveLast bool
+
+	app appWatch // the Spotify app on this computer, over MPRIS
 }
 
 // NewMonitor returns a Monitor in state Unknown. Zero fields of th take
@@ -198,6 +200,10 @@ func (m *Monitor) observeUp(o Observation, v verdict) (Transition, bool) {
 	case revoked:
 		return m.goDown(NotLinked, v.cause, o.At)
 	case stalled:
+		if m.appAudible(o.At) { // the app's own position says it plays
+			m.fails = 0
+			return m.move(Degraded, v.cause+"; "+CauseAppPlays, o.At)
+		}
 		return m.goDown(Offline, v.cause, o.At)
 	case failed:
 		if m.fails == 0 {
@@ -205,18 +211,21 @@ func (m *Monitor) observeUp(o Observation, v verdict) (Transition, bool) {
 		}
 		m.fails++
 		if m.fails >= m.th.OfflineAfter && o.At.Sub(m.failStart) >= m.th.MinOutage {
+			if m.appAudible(o.At) {
+				return m.hold(v.cause, o.At)
+			}
 			return m.goDown(Offline, v.cause, o.At)
 		}
 		if m.fails >= m.th.DegradeAfter {
 			return m.move(Degraded, v.cause, o.At)
 		}
 	case answered:
-		m.fails = 0
+		m.fails, m.app.heldFrom = 0, ""
 	case lagging:
-		m.fails = 0
+		m.fails, m.app.heldFrom = 0, ""
 		return m.move(Degraded, v.cause, o.At)
 	case healthy, reachable:
-		m.fails = 0
+		m.fails, m.app.heldFrom = 0, ""
 		if m.state == Unknown {
 			return m.move(Online, "Spotify answers", o.At)
 		}
@@ -225,6 +234,23 @@ func (m *Monitor) observeUp(o Observation, v verdict) (Transition, bool) {
 		}
 	}
 	return Transition{}, false
+}
+
+// hold keeps Spotify degraded rather than offline while the app still
+// plays: ObserveApp declares the outage when its audio stops. The first
+// hold is a transition with From == To, so its cause reaches the status.
+func (m *Monitor) hold(cause string, at time.Time) (Transition, bool) {
+	if m.app.heldFrom != "" {
+		return Transition{}, false
+	}
+	m.app.heldFrom = cause
+	cause += "; " + CauseAppPlays
+	t := Transition{From: m.state, To: Degraded, Cause: cause, At: at}
+	m.state, m.cause = Degraded, cause
+	if t.From != Degraded {
+		m.since = at
+	}
+	return t, true
 }
 
 // observeDown handles Offline and NotLinked.

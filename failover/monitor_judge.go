@@ -74,6 +74,7 @@ func (m *Monitor) judgePlayer(at time.Time, p *PlayerSnapshot) verdict {
 
 func (m *Monitor) remember(at time.Time, p *PlayerSnapshot) {
 	m.last, m.lastAt, m.haveLast = *p, at, true
+	m.appAgree()
 }
 
 func (m *Monitor) noteRateLimit(v verdict, o Observation) {

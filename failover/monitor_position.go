@@ -22,11 +22,15 @@ func (m *Monitor) LastPlayer() (s PlayerSnapshot, at time.Time, ok bool) {
 	return m.last, m.lastAt, m.haveLast
 }
 
-// Position is where the local player should resume at now: the last
-// snapshot extrapolated to now, or its position as read if the progress was
-// not keeping up (a stall: the listener heard nothing past it). ok is false
-// before the first snapshot.
+// Position is where the local player should resume at now: where the
+// Spotify app on this computer really got to, when it knows better than the
+// last poll (see AppSnapshot); else the last snapshot extrapolated to now,
+// or its position as read if the progress was not keeping up (a stall: the
+// listener heard nothing past it). ok is false before the first snapshot.
 func (m *Monitor) Position(now time.Time) (trackID string, ms int64, ok bool) {
+	if id, ms, ok := m.appPosition(now); ok {
+		return id, ms, true
+	}
 	if !m.haveLast {
 		return "", 0, false
 	}

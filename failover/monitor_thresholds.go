@@ -20,6 +20,11 @@ type Thresholds struct {
 	// clock (one silence, or a stutter's adding up) within 2×StallAfter
 	// before that is a stall. Half of it makes Spotify suspect.
 	StallAfter time.Duration
+	// AppStallAfter is how long the Spotify app on this computer may say
+	// Playing with its position not moving before that is a stall. Its
+	// position is read locally, without a network's jitter, so it can be
+	// shorter than StallAfter.
+	AppStallAfter time.Duration
 	// RecoverAfter good polls in a row, spanning at least RecoverFor, end an
 	// outage. An outage starting within FlapWindow of the last hand-back
 	// doubles RecoverFor for its own recovery, up to MaxRecoverFor.
@@ -50,6 +55,7 @@ func DefaultThresholds() Thresholds {
 		OfflineAfter:   2,
 		MinOutage:      time.Second,
 		StallAfter:     4 * time.Second,
+		AppStallAfter:  3 * time.Second,
 		RecoverAfter:   3,
 		RecoverFor:     2 * time.Second,
 		FlapWindow:     time.Minute,
@@ -79,6 +85,7 @@ func (th Thresholds) withDefaults() Thresholds {
 	setInt(&th.RecoverAfter, d.RecoverAfter)
 	setDur(&th.MinOutage, d.MinOutage)
 	setDur(&th.StallAfter, d.StallAfter)
+	setDur(&th.AppStallAfter, d.AppStallAfter)
 	setDur(&th.RecoverFor, d.RecoverFor)
 	setDur(&th.FlapWindow, d.FlapWindow)
 	setDur(&th.MaxRecoverFor, d.MaxRecoverFor)
@@ -119,7 +126,8 @@ func (th Thresholds) Validate() error {
 		bad("poll_max", "is %s: use at least poll_every (%s)", th.PollMax, th.PollEvery)
 	}
 	for name, v := range map[string]time.Duration{"min_outage": th.MinOutage, "stall_after": th.StallAfter,
-		"recover_for": th.RecoverFor, "flap_window": th.FlapWindow,
+		"app_stall_after": th.AppStallAfter,
+		"recover_for":     th.RecoverFor, "flap_window": th.FlapWindow,
 		"poll_timeout": th.PollTimeout, "poll_every": th.PollEvery, "poll_fast": th.PollFast,
 		"poll_recovering": th.PollRecovering} {
 		if v < 0 {
