@@ -1,13 +1,11 @@
 package mpris
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -16,6 +14,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/tapedeck/tapedeck/api"
+	"github.com/tapedeck/tapedeck/mpris/mpristest"
 )
 
 // fakeBackend is an api.Backend whose player methods are function fields.
@@ -114,31 +113,7 @@ var rick = &api.TrackInfo{SpotifyID: "4uLU6hMCjMI75M1A2tKUQC", Title: "Never Gon
 
 // startBus runs a private session bus for the test and points
 // DBUS_SESSION_BUS_ADDRESS at it.
-func startBus(t *testing.T) {
-	t.Helper()
-	bin, err := exec.LookPath("dbus-daemon")
-	if err != nil {
-		t.Fatal("dbus-daemon not found: install the Debian package dbus (make deps) to test MPRIS")
-	}
-	sock := filepath.Join(t.TempDir(), "bus")
-	cmd := exec.Command(bin, "--session", "--address=unix:path="+sock, "--nofork", "--print-address")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start dbus-daemon: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	addr, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("dbus-daemon printed no address: %v", err)
-	}
-	t.Setenv("DBUS_SESSION_BUS_ADDRESS", strings.TrimSpace(addr))
-}
+func startBus(t *testing.T) { mpristest.StartBus(t) }
 
 // startPlayer runs Run on the test bus until the test ends, and returns a
 // client connection once the name is on the bus.
