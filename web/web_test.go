@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -14,24 +13,30 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/tapedeck/tapedeck/api"
 	"github.com/tapedeck/tapedeck/cache"
+	"github.com/tapedeck/tapedeck/internal/browser"
+	"github.com/tapedeck/tapedeck/media"
 	"github.com/tapedeck/tapedeck/web"
 )
 
-// fakeBackend answers with canned data and records the calls that change
-// something.
+// fakeBackend answers with canned data, records the calls that change
+// something (and the library searches), and keeps the match decisions so
+// that the playlist it returns shows them.
 type fakeBackend struct {
-	mu     gosync.Mutex
-	calls  []string
-	args   []any
-	title  string
-	events chan api.Event
+	mu        gosync.Mutex
+	calls     []string
+	args      []any
+	title     string
+	events    chan api.Event
+	decisions map[string]decision // by Spotify id
 }
+
+// decision is a SetMatch call.
+type decision struct{ ID, Kind, Path string }
 
 func (f *fakeBackend) record(name string, arg any) error {
 	f.mu.Lock()
@@ -39,6 +44,19 @@ func (f *fakeBackend) record(name string, arg any) error {
 	f.calls = append(f.calls, name)
 	f.args = append(f.args, arg)
 	return nil
+}
+
+// count says how many times name was called.
+func (f *fakeBackend) count(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		if c == name {
+			n++
+		}
+	}
+	return n
 }
 
 // called returns the argument of the last call to name, and whether there
@@ -68,7 +86,7 @@ func (f *fakeBackend) Status(ctx context.Context) api.Status {
 		State: "playing", Source: "local", PositionMs: 61_000, Index: 1, Volume: 40, Repeat: "off",
 		Track: &api.TrackInfo{SpotifyID: "t2", Title: title, Artists: []string{"Can"}, Album: "Tago Mago",
 			DurationMs: 1_100_000, LocalPath: "/music/Can/Halleluhwah.flac"},
-		Playlist: &api.PlaylistRef{ID: "pl1", Name: "Krautrock", Items: 4, PlayableOffline: 3},
+		Playlist: &api.PlaylistRef{ID: "pl1", Name: "Krautrock", Items: 4, PlayableOffline: 2},
 		Spotify:  api.SpotifyStatus{Connectivity: "offline", LastError: "dial tcp: i/o timeout"},
 		Library:  api.LibraryStatus{Tracks: 1234},
 	}
@@ -90,7 +108,7 @@ func (f *fakeBackend) SetQueue(ctx context.Context, r api.PlayRequest) error {
 func (f *fakeBackend) Queue(ctx context.Context) (api.Queue, error) { return api.Queue{Index: -1}, nil }
 
 var playlists = []cache.Playlist{
-	{ID: "pl1", Kind: "playlist", Name: "Krautrock", Readable: true, Items: 4, Playable: 3, Coverage: 75},
+	{ID: "pl1", Kind: "playlist", Name: "Krautrock", Readable: true, Items: 4, Playable: 2, Coverage: 50},
 	{ID: "pl2", Kind: "playlist", Name: "<b>Jazz</b> & \"Soul\"", Readable: true, Items: 3, Playable: 1, Coverage: 33.3},
 	{ID: "liked", Kind: "liked", Name: "Liked Songs", Readable: true, Items: 0, Playable: 0, Coverage: 0},
 }
@@ -104,19 +122,56 @@ func (f *fakeBackend) Playlist(ctx context.Context, ref string) (cache.Playlist,
 				return &cache.SpotifyTrack{ID: id, URI: "spotify:track:" + id, Kind: "track", Name: name,
 					Artists: []cache.Artist{{ID: "a" + id, Name: artist}}}
 			}
-			return p, []cache.PlaylistItem{
+			items := []cache.PlaylistItem{
 				{Position: 0, Track: tr("t1", "Mother Sky", "Can"), LocalPath: "/music/Can/Mother Sky.flac", MatchMethod: "isrc", MatchScore: 1},
 				{Position: 1, Track: tr("t2", "Halleluhwah", "Can"), LocalPath: "/music/Can/Halleluhwah.flac", MatchMethod: "tags", MatchScore: 0.93},
 				{Position: 2, Track: tr("t3", "Hallogallo", "NEU!")},
 				{Position: 3},
-			}, nil
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			p.Playable = 0
+			for i, it := range items {
+				if it.Track != nil {
+					items[i] = f.decisions[it.Track.ID].apply(it)
+				}
+				if items[i].LocalPath != "" {
+					p.Playable++
+				}
+			}
+			p.Coverage = 100 * float64(p.Playable) / float64(p.Items)
+			return p, items, nil
 		}
 	}
 	return cache.Playlist{}, nil, fmt.Errorf("playlist %q: %w", ref, cache.ErrNotFound)
 }
 
+// apply changes an automatic match as the daemon would after d.
+func (d decision) apply(it cache.PlaylistItem) cache.PlaylistItem {
+	switch {
+	case d.Kind == cache.OverridePin:
+		it.LocalPath, it.MatchMethod, it.MatchScore = d.Path, "pin", 1
+	case d.Kind == cache.OverrideNone:
+		it.LocalPath, it.MatchMethod, it.MatchScore = "", "none", 0
+	case d.Kind == cache.OverrideReject && d.Path == it.LocalPath:
+		it.LocalPath, it.MatchMethod, it.MatchScore = "", "", 0
+	}
+	return it
+}
+
+// goneFile is a search result that the backend refuses to pin.
+const goneFile = "/music/gone.flac"
+
+var hallogallo = cache.LocalTrack{ID: 7, Path: "/music/NEU!/NEU!/01 Hallogallo.flac", Info: media.Info{
+	Format: "flac", DurationMs: 604_000, Title: "Hallogallo", Artists: []string{"NEU!"}, Album: "NEU!"}}
+
 func (f *fakeBackend) Tracks(ctx context.Context, q string, limit int) ([]cache.LocalTrack, error) {
-	return nil, nil
+	f.record("Tracks", q)
+	if !strings.Contains(strings.ToLower(q), "hallo") {
+		return nil, nil
+	}
+	return []cache.LocalTrack{hallogallo,
+		{ID: 8, Path: goneFile, Info: media.Info{Format: "flac", Title: "Hallogallo (bootleg)", Artists: []string{"NEU!"}}}}, nil
 }
 
 func (f *fakeBackend) Missing(ctx context.Context, ref string) ([]cache.MissingTrack, error) {
@@ -136,10 +191,26 @@ func (f *fakeBackend) Outages(ctx context.Context) ([]api.Outage, error) {
 }
 
 func (f *fakeBackend) SetMatch(ctx context.Context, id, kind, path string) (api.MatchInfo, error) {
-	return api.MatchInfo{SpotifyID: id}, f.record("SetMatch", kind)
+	d := decision{id, kind, path}
+	f.record("SetMatch", d)
+	if path == goneFile {
+		return api.MatchInfo{}, fmt.Errorf("%w: %s is not in the index", api.ErrBadRequest, path)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.decisions == nil {
+		f.decisions = map[string]decision{}
+	}
+	f.decisions[id] = d
+	return api.MatchInfo{SpotifyID: id, Method: kind}, nil
 }
+
 func (f *fakeBackend) ResetMatch(ctx context.Context, id string) (api.MatchInfo, error) {
-	return api.MatchInfo{SpotifyID: id}, f.record("ResetMatch", id)
+	f.record("ResetMatch", id)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.decisions, id)
+	return api.MatchInfo{SpotifyID: id}, nil
 }
 func (f *fakeBackend) StartSync(ctx context.Context) error { return f.record("StartSync", nil) }
 func (f *fakeBackend) StartScan(ctx context.Context) error { return f.record("StartScan", nil) }
@@ -278,96 +349,34 @@ func TestPageServed(t *testing.T) {
 	}
 }
 
-const chromium = "/usr/bin/chromium"
-
 func TestPageInBrowser(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("%s is needed to test the web page: apt-get install -y chromium (%v)", chromium, err)
-	}
+	b := browser.Start(t, 40*time.Second)
 	f := &fakeBackend{title: "Halleluhwah"}
 	base := serve(t, f, "")
-
-	// Not t.TempDir: Chromium's helpers may still write to it as it exits.
-	profile, err := os.MkdirTemp("", "tapedeck-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for range 10 {
-			if os.RemoveAll(profile) == nil {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
+	ctx, poll := b.Ctx, browser.Poll
+	run := func(what string, actions ...chromedp.Action) {
+		t.Helper()
+		if err := chromedp.Run(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v (browser said: %q)", what, err, b.Problems())
 		}
-	})
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(390, 844), // a phone
 	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancelC := chromedp.NewContext(actx)
-	defer cancelC()
-	ctx, cancelT := context.WithTimeout(ctx, 25*time.Second)
-	defer cancelT()
-
-	var mu gosync.Mutex
-	var problems []string
-	chromedp.ListenTarget(ctx, func(ev any) {
-		var p string
-		switch ev := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			if ev.Type == runtime.APITypeError || ev.Type == runtime.APITypeWarning {
-				var args []string
-				for _, a := range ev.Args {
-					args = append(args, string(a.Value)+a.Description)
-				}
-				p = "console." + string(ev.Type) + ": " + strings.Join(args, " ")
-			}
-		case *runtime.EventExceptionThrown:
-			p = "exception: " + ev.ExceptionDetails.Text
-			if ev.ExceptionDetails.Exception != nil {
-				p += " " + ev.ExceptionDetails.Exception.Description
-			}
-		case *log.EventEntryAdded:
-			if ev.Entry.Level == log.LevelError || ev.Entry.Level == log.LevelWarning {
-				p = "log " + string(ev.Entry.Level) + ": " + ev.Entry.Text + " " + ev.Entry.URL
-			}
-		}
-		if p != "" {
-			mu.Lock()
-			problems = append(problems, p)
-			mu.Unlock()
-		}
-	})
-
-	poll := func(expr string) chromedp.Action {
-		return chromedp.Poll(expr, nil, chromedp.WithPollingTimeout(8*time.Second))
+	js := func(expr string, v any) {
+		t.Helper()
+		run(expr, chromedp.Evaluate(expr, v))
 	}
-	if err := chromedp.Run(ctx, log.Enable(), chromedp.Navigate(base+"/"),
+
+	run("load the page", chromedp.Navigate(base+"/"),
 		poll(`document.getElementById("title").textContent === "Halleluhwah"`),
 		poll(`document.querySelectorAll("#playlists .cov-fill").length === 3`),
 		poll(`document.getElementById("live").dataset.state === "on"`),
-	); err != nil {
-		t.Fatalf("page did not load: %v (browser said: %q)", err, problems)
-	}
+	)
 
 	var text struct{ Source, Conn, Toggle, Time string }
-	if err := chromedp.Run(ctx, chromedp.Evaluate(`({
+	js(`({
 		Source: document.getElementById("source").textContent,
 		Conn: document.getElementById("conn").textContent,
 		Toggle: document.getElementById("toggle").getAttribute("aria-label"),
-		Time: document.getElementById("time").textContent})`, &text)); err != nil {
-		t.Fatal(err)
-	}
+		Time: document.getElementById("time").textContent})`, &text)
 	if text.Source != "Your copy" || text.Conn != "Spotify offline" || text.Toggle != "Pause" || !strings.HasPrefix(text.Time, "1:0") {
 		t.Errorf("now playing shows %+v", text)
 	}
@@ -378,12 +387,10 @@ func TestPageInBrowser(t *testing.T) {
 		Frac  float64
 		Style string
 	}
-	if err := chromedp.Run(ctx, chromedp.Evaluate(`[...document.querySelectorAll("#playlists li")].map(li => {
+	js(`[...document.querySelectorAll("#playlists li")].map(li => {
 		const bar = li.querySelector(".cov"), fill = li.querySelector(".cov-fill");
 		return {ID: li.dataset.id, Frac: fill.getBoundingClientRect().width / bar.getBoundingClientRect().width, Style: fill.style.width};
-	})`, &bars)); err != nil {
-		t.Fatal(err)
-	}
+	})`, &bars)
 	if len(bars) != len(playlists) {
 		t.Fatalf("%d bars, want %d", len(bars), len(playlists))
 	}
@@ -394,68 +401,65 @@ func TestPageInBrowser(t *testing.T) {
 		}
 	}
 	var names string
-	chromedp.Run(ctx, chromedp.Text("#playlists", &names, chromedp.ByQuery))
+	run("playlist names", chromedp.Text("#playlists", &names, chromedp.ByQuery))
 	if !strings.Contains(names, `<b>Jazz</b> & "Soul"`) {
 		t.Errorf("playlist names shown as %q: want the name as text", names)
 	}
 
-	// Pause (a same-origin POST with JSON content type passes the checks).
-	wait := func(name string) any {
+	// waitCall waits for the n-th call to name and returns its argument.
+	waitCall := func(name string, n int) any {
 		t.Helper()
 		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			if a, ok := f.called(name); ok {
+			if f.count(name) >= n {
+				a, _ := f.called(name)
 				return a
 			}
 		}
-		t.Fatalf("the backend's %s was not called (browser said: %q)", name, problems)
+		t.Fatalf("the backend's %s was not called %d times (browser said: %q)", name, n, b.Problems())
 		return nil
 	}
-	if err := chromedp.Run(ctx, chromedp.Click("#toggle", chromedp.ByID)); err != nil {
-		t.Fatal(err)
-	}
-	wait("Pause")
-	if err := chromedp.Run(ctx, chromedp.Click("#next", chromedp.ByID)); err != nil {
-		t.Fatal(err)
-	}
-	wait("Next")
+
+	// Pause (a same-origin POST with JSON content type passes the checks).
+	run("pause", chromedp.Click("#toggle", chromedp.ByID))
+	waitCall("Pause", 1)
+	run("next", chromedp.Click("#next", chromedp.ByID))
+	waitCall("Next", 1)
 
 	// Volume (PUT).
-	if err := chromedp.Run(ctx, chromedp.Evaluate(`(() => { const v = document.getElementById("volume");
-		v.value = 73; v.dispatchEvent(new Event("change")); })()`, nil)); err != nil {
-		t.Fatal(err)
-	}
-	if v := wait("SetVolume"); v != 73 {
+	js(`(() => { const v = document.getElementById("volume");
+		v.value = 73; v.dispatchEvent(new Event("change")); })()`, nil)
+	if v := waitCall("SetVolume", 1); v != 73 {
 		t.Errorf("SetVolume(%v), want 73", v)
 	}
 
+	seek(t, b, f, waitCall)
+
 	// A playlist's entries, then play it.
 	var entries []struct{ Name, Match string }
-	if err := chromedp.Run(ctx,
+	run("open a playlist",
 		chromedp.Click(`#playlists li[data-id="pl1"] button`, chromedp.ByQuery),
-		poll(`!document.getElementById("detail").hidden && document.querySelectorAll("#entries li").length === 4`),
-		chromedp.Evaluate(`[...document.querySelectorAll("#entries li")].map(li => ({
+		poll(`!document.getElementById("detail").hidden && document.querySelectorAll("#entries > li").length === 4`),
+		chromedp.Evaluate(`[...document.querySelectorAll("#entries > li")].map(li => ({
 			Name: li.querySelector(".t").textContent, Match: li.querySelector(".match").textContent}))`, &entries),
 		chromedp.Click("#play-playlist", chromedp.ByID),
-	); err != nil {
-		t.Fatalf("%v (browser said: %q)", err, problems)
-	}
+	)
 	want := []struct{ Name, Match string }{{"Mother Sky", "isrc"}, {"Halleluhwah", "tags"}, {"Hallogallo", "missing"}, {"(unavailable on Spotify)", "missing"}}
 	if fmt.Sprint(entries) != fmt.Sprint(want) {
 		t.Errorf("entries %v, want %v", entries, want)
 	}
-	if r, _ := wait("Play").(api.PlayRequest); r.Playlist != "pl1" {
+	if r, _ := waitCall("Play", 1).(api.PlayRequest); r.Playlist != "pl1" {
 		t.Errorf("Play(%+v), want playlist pl1", r)
 	}
 
+	matchDecisions(t, b, f)
+
 	// Missing, with its CSV built in the page.
 	var csv string
-	if err := chromedp.Run(ctx,
+	run("missing",
 		chromedp.Click(`.tab[data-tab="missing"]`, chromedp.ByQuery),
 		poll(`document.getElementById("missing-csv").href.startsWith("data:text/csv")`),
 		chromedp.Evaluate(`decodeURIComponent(document.getElementById("missing-csv").href.split(",").slice(1).join(","))`, &csv),
-	); err != nil {
-		t.Fatalf("%v (browser said: %q)", err, problems)
-	}
+	)
 	if !strings.Contains(csv, "artists,title,album,isrc,spotify_uri,playlists\r\n") ||
 		!strings.Contains(csv, `NEU!,"Hallogallo, live",NEU!,DEX1,spotify:track:t3,Krautrock`) {
 		t.Errorf("CSV:\n%s", csv)
@@ -463,13 +467,11 @@ func TestPageInBrowser(t *testing.T) {
 
 	// Outages, the ongoing one first.
 	var outages []string
-	if err := chromedp.Run(ctx,
+	run("outages",
 		chromedp.Click(`.tab[data-tab="outages"]`, chromedp.ByQuery),
 		poll(`document.querySelectorAll("#outages li").length === 2`),
 		chromedp.Evaluate(`[...document.querySelectorAll("#outages li")].map(li => li.textContent)`, &outages),
-	); err != nil {
-		t.Fatalf("%v (browser said: %q)", err, problems)
-	}
+	)
 	if !strings.Contains(outages[0], "ongoing") || !strings.Contains(outages[1], "dns") {
 		t.Errorf("outages %q", outages)
 	}
@@ -479,13 +481,169 @@ func TestPageInBrowser(t *testing.T) {
 	if !f.emit(api.Event{Type: "track", Data: map[string]string{"spotify_id": "t1"}}) {
 		t.Fatal("no event subscriber")
 	}
-	if err := chromedp.Run(ctx, poll(`document.getElementById("title").textContent === "Mother Sky"`)); err != nil {
-		t.Fatalf("the page did not follow the track event: %v", err)
+	run("follow the track event", poll(`document.getElementById("title").textContent === "Mother Sky"`))
+
+	// The one refused pin (see matchDecisions) is the only failed request.
+	if p := b.Problems("status of 400 (Bad Request) " + base + "/api/v1/matches/t3"); len(p) > 0 {
+		t.Errorf("the browser reported problems:\n%s", strings.Join(p, "\n"))
+	}
+}
+
+// seek clicks a quarter of the way along the position slider, then steps
+// it with the keyboard: both reach the backend, and the slider follows the
+// clock while the track plays.
+func seek(t *testing.T, b *browser.Browser, f *fakeBackend, waitCall func(string, int) any) {
+	t.Helper()
+	const dur = 1_100_000 // the fake's track
+	var max string
+	var v0 float64
+	if err := chromedp.Run(b.Ctx,
+		chromedp.AttributeValue("#seek", "max", &max, nil, chromedp.ByID),
+		chromedp.Evaluate(`Number(document.getElementById("seek").value)`, &v0),
+		// The page moves the slider by itself while playing.
+		browser.Poll(fmt.Sprintf(`Number(document.getElementById("seek").value) >= %v`, v0+1000)),
+	); err != nil {
+		t.Fatalf("the slider does not follow playback: %v (browser said: %q)", err, b.Problems())
+	}
+	if max != fmt.Sprint(dur) || v0 < 61_000 || v0 > 70_000 {
+		t.Errorf("slider max %s value %v, want %d and about 61000", max, v0, dur)
 	}
 
-	mu.Lock()
-	defer mu.Unlock()
-	if len(problems) > 0 {
-		t.Errorf("the browser reported problems:\n%s", strings.Join(problems, "\n"))
+	var r struct{ X, Y, W, H float64 }
+	if err := chromedp.Run(b.Ctx, chromedp.ScrollIntoView("#seek", chromedp.ByID),
+		chromedp.Evaluate(`(() => { const r = document.getElementById("seek").getBoundingClientRect();
+			return {X: r.left, Y: r.top, W: r.width, H: r.height}; })()`, &r),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Run(b.Ctx, chromedp.MouseClickXY(r.X+r.W/4, r.Y+r.H/2)); err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := waitCall("Seek", 1).(int64)
+	if ms < dur/4-dur/20 || ms > dur/4+dur/20 || ms%1000 != 0 {
+		t.Errorf("a click a quarter along sought to %d ms, want about %d in whole seconds", ms, dur/4)
+	}
+	// The slider and the time stay where the listener put them.
+	var now struct {
+		Value float64
+		Time  string
+	}
+	if err := chromedp.Run(b.Ctx, chromedp.Evaluate(`({Value: Number(document.getElementById("seek").value),
+		Time: document.getElementById("time").textContent})`, &now)); err != nil {
+		t.Fatal(err)
+	}
+	if now.Value < float64(ms) || now.Value > float64(ms+3000) || !strings.HasPrefix(now.Time, fmt.Sprintf("%d:", ms/60000)) {
+		t.Errorf("after seeking to %d ms the page shows %+v", ms, now)
+	}
+
+	n := f.count("Seek")
+	if err := chromedp.Run(b.Ctx, chromedp.Focus("#seek", chromedp.ByID), chromedp.KeyEvent(kb.ArrowRight)); err != nil {
+		t.Fatal(err)
+	}
+	if next, _ := waitCall("Seek", n+1).(int64); next <= ms || next > ms+5000 {
+		t.Errorf("the right arrow after %d ms sought to %d ms", ms, next)
+	}
+}
+
+// matchDecisions pins, rejects, says "no copy" and resets from the open
+// playlist's entries: each reaches the backend with the entry's Spotify id,
+// and the entries and coverage shown follow.
+func matchDecisions(t *testing.T, b *browser.Browser, f *fakeBackend) {
+	t.Helper()
+	run := func(what string, actions ...chromedp.Action) {
+		t.Helper()
+		if err := chromedp.Run(b.Ctx, actions...); err != nil {
+			t.Fatalf("%s: %v (browser said: %q)", what, err, b.Problems())
+		}
+	}
+	poll := browser.Poll
+	entry := func(pos int, sel string) string { return fmt.Sprintf(`#entries > li[data-pos="%d"] %s`, pos, sel) }
+	shows := func(pos int, match, cov string) chromedp.Action {
+		return poll(fmt.Sprintf(`document.querySelector(%q).textContent === %q && document.getElementById("detail-cov").textContent.startsWith(%q)`,
+			entry(pos, ".match"), match, cov))
+	}
+	// Each step below waits until the page shows the backend's answer, so
+	// the call it checks has been made.
+	lastDecision := func(want decision) {
+		t.Helper()
+		if got, _ := f.called("SetMatch"); got != want {
+			t.Errorf("SetMatch(%+v), want %+v", got, want)
+		}
+	}
+	run("coverage before", shows(2, "missing", "2 of 4"))
+
+	// Pin: the panel opens with the search focused and the entry's name in
+	// it; what the listener types is searched.
+	input := entry(2, ".match-panel input")
+	run("open the match panel of Hallogallo",
+		chromedp.Click(entry(2, ".fix"), chromedp.ByQuery),
+		poll(fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, input)),
+		poll(fmt.Sprintf(`document.querySelectorAll(%q).length === 2`, entry(2, ".match-results li"))),
+	)
+	var expanded string
+	run("aria-expanded", chromedp.AttributeValue(entry(2, ".fix"), "aria-expanded", &expanded, nil, chromedp.ByQuery))
+	if q, _ := f.called("Tracks"); q != "Hallogallo NEU!" || expanded != "true" {
+		t.Errorf("the panel searched %q first (want the entry's title and artist), aria-expanded %q", q, expanded)
+	}
+
+	// A scan meanwhile refreshes the status but leaves the panel alone.
+	f.setTitle("Vitamin C")
+	if !f.emit(api.Event{Type: "scan", Data: map[string]string{"phase": "done"}}) {
+		t.Fatal("no event subscriber")
+	}
+	run("status after the scan event", poll(`document.getElementById("title").textContent === "Vitamin C"`))
+	var open bool
+	run("panel after the scan event", chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q) === document.activeElement`, input), &open))
+	if !open {
+		t.Error("a scan event closed the match panel in use")
+	}
+
+	results := fmt.Sprintf(`document.querySelectorAll(%q).length`, entry(2, ".match-results li"))
+	run("clear the search", chromedp.Evaluate(fmt.Sprintf(`(() => { const q = document.querySelector(%q);
+		q.value = ""; q.dispatchEvent(new Event("input")); })()`, input), nil),
+		poll(results+` === 0`))
+	run("search", chromedp.SendKeys(input, "hallo", chromedp.ByQuery), poll(results+` === 2`))
+	if q, _ := f.called("Tracks"); q != "hallo" {
+		t.Errorf("last search %q, want what was typed", q)
+	}
+
+	// A refused pin says why in the error area and keeps the panel.
+	run("pin a file the backend refuses",
+		chromedp.Click(entry(2, fmt.Sprintf(`.match-results li[data-path=%q] .pin`, goneFile)), chromedp.ByQuery),
+		poll(`!document.getElementById("error").hidden && document.getElementById("error").textContent.includes("is not in the index")`),
+	)
+	lastDecision(decision{"t3", "pin", goneFile})
+	run("pin", chromedp.Click(entry(2, fmt.Sprintf(`.match-results li[data-path=%q] .pin`, hallogallo.Path)), chromedp.ByQuery),
+		shows(2, "pin", "3 of 4"),
+		poll(`document.getElementById("error").hidden`),
+		poll(fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, entry(2, ".fix"))),
+	)
+	lastDecision(decision{"t3", "pin", hallogallo.Path})
+
+	run("reject", chromedp.Click(entry(1, ".fix"), chromedp.ByQuery),
+		chromedp.Click(entry(1, ".match-panel .reject"), chromedp.ByQuery),
+		shows(1, "missing", "2 of 4"))
+	lastDecision(decision{"t2", "reject", "/music/Can/Halleluhwah.flac"})
+
+	run("no copy", chromedp.Click(entry(0, ".fix"), chromedp.ByQuery),
+		chromedp.Click(entry(0, ".match-panel .none"), chromedp.ByQuery),
+		shows(0, "no copy", "1 of 4"))
+	lastDecision(decision{"t1", "none", ""})
+
+	run("reset", chromedp.Click(entry(2, ".fix"), chromedp.ByQuery),
+		chromedp.Click(entry(2, ".match-panel .reset"), chromedp.ByQuery),
+		shows(2, "missing", "0 of 4"))
+	if id, _ := f.called("ResetMatch"); id != "t3" {
+		t.Errorf("ResetMatch(%v), want t3", id)
+	}
+	if f.count("SetMatch") != 4 || f.count("ResetMatch") != 1 {
+		t.Errorf("%d SetMatch and %d ResetMatch calls, want 4 and 1", f.count("SetMatch"), f.count("ResetMatch"))
+	}
+
+	// The entry of a gap has nothing to match.
+	var fixes int
+	run("gap", chromedp.Evaluate(`document.querySelectorAll('#entries > li[data-pos="3"] .fix').length`, &fixes))
+	if fixes != 0 {
+		t.Error("the gap (no Spotify track) offers a match button")
 	}
 }

@@ -66,7 +66,7 @@
     return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
   }
 
-  const CONN = { online: "Spotify online", degraded: "Spotify degraded", offline: "Spotify offline", not_linked: "Spotify not linked" };
+  const CONN = { online: "Spotify online", degraded: "Spotify degraded", offline: "Spotify offline", recovering: "Spotify recovering", not_linked: "Spotify not linked" };
   const SOURCE = { spotify: "Spotify", local: "Your copy", none: "—" };
 
   function renderStatus(s) {
@@ -109,13 +109,20 @@
     drawPosition();
   }
 
+  // drawPosition moves the seek slider with the clock between position
+  // events, unless the listener is dragging it.
   function drawPosition() {
     const dur = status && status.track ? status.track.duration_ms : 0;
+    const seek = $("seek");
     let ms = posBase.ms;
     if (status && status.state === "playing") ms += performance.now() - posBase.at;
     if (dur > 0) ms = Math.min(ms, dur);
+    if (seekDragging) ms = Number(seek.value);
+    seek.disabled = !(dur > 0);
+    seek.max = String(dur > 0 ? dur : 0);
+    if (!seekDragging) seek.value = String(Math.round(ms));
+    seek.setAttribute("aria-valuetext", fmt(ms) + " of " + fmt(dur));
     $("time").textContent = fmt(ms) + " / " + fmt(dur);
-    $("progress-fill").style.width = (dur > 0 ? (100 * ms / dur) : 0) + "%";
   }
 
   async function refreshStatus() {
@@ -124,6 +131,7 @@
 
   let volumeDragging = false;
   let volumeTimer = null;
+  let seekDragging = false;
 
   function wireControls() {
     $("prev").addEventListener("click", () => act("POST", "/player/previous"));
@@ -146,6 +154,14 @@
       volumeDragging = false;
       act("PUT", "/player/volume", { volume: Number(vol.value) });
     }
+    const seek = $("seek");
+    seek.addEventListener("input", () => { seekDragging = true; drawPosition(); });
+    seek.addEventListener("change", () => {
+      seekDragging = false;
+      const ms = Number(seek.value);
+      setPosition(ms);
+      act("POST", "/player/seek", { position_ms: ms });
+    });
     $("back").addEventListener("click", () => { currentPlaylist = null; selectTab("playlists"); });
     $("play-playlist").addEventListener("click", () => {
       if (currentPlaylist) act("POST", "/player/play", { playlist: currentPlaylist });
@@ -214,36 +230,185 @@
     }
   }
 
-  async function showPlaylist(id) {
+  // ---- a playlist's entries and their matches
+
+  let editing = null;      // position of the entry whose match panel is open
+  let detailStale = false; // the entries changed while a panel was open
+
+  // showPlaylist shows a playlist's entries; focusPos, when given, is the
+  // entry whose match button gets the focus back after a change.
+  async function showPlaylist(id, focusPos) {
     let d;
     try { d = await api("GET", "/playlists/" + encodeURIComponent(id)); } catch (e) { showError(e); return; }
+    const fresh = currentPlaylist !== d.id || $("detail").hidden;
     currentPlaylist = d.id;
+    editing = null;
+    detailStale = false;
     for (const n of ["playlists", "missing", "outages"]) $("tab-" + n).hidden = true;
     $("detail").hidden = false;
     $("detail-name").textContent = d.name;
     $("detail-cov").textContent = d.playable_offline + " of " + d.items + " playable offline (" + Math.round(pct(d)) + "%)";
     const ol = $("entries");
-    ol.replaceChildren();
-    d.entries.forEach((e, i) => {
-      const li = el("li");
-      const main = el("div", "entry-main");
-      main.append(el("div", "t", e.name || (e.available ? "(untitled)" : "(unavailable on Spotify)")));
-      main.append(el("div", "muted small", (e.artists || []).join(", ")));
-      if (e.local_path) {
-        const p = el("div", "muted small", e.local_path);
-        p.style.overflowWrap = "anywhere";
-        main.append(p);
+    ol.replaceChildren(...d.entries.map((e, i) => entryItem(d, e, i)));
+    const fix = focusPos === undefined ? null : ol.querySelector('li[data-pos="' + focusPos + '"] .fix');
+    if (fix) fix.focus();
+    else if (fresh) window.scrollTo(0, $("detail").offsetTop - 8);
+  }
+
+  function entryItem(d, e, i) {
+    const li = el("li");
+    li.dataset.pos = String(i);
+    if (e.spotify_id) li.dataset.id = e.spotify_id;
+    const row = el("div", "entry-row");
+    const name = e.name || (e.available ? "(untitled)" : "(unavailable on Spotify)");
+    const main = el("div", "entry-main");
+    main.append(el("div", "t", name));
+    main.append(el("div", "muted small", (e.artists || []).join(", ")));
+    if (e.local_path) main.append(el("div", "muted small path", e.local_path));
+    const none = e.match_method === "none";
+    const m = el("span", "match " + (e.local_path ? "ok" : "no"), e.local_path ? (e.match_method || "matched") : (none ? "no copy" : "missing"));
+    m.title = e.local_path ? "matched by " + (e.match_method || "?") + (e.match_score ? " (" + e.match_score.toFixed(2) + ")" : "")
+      : (none ? "you said there is no local copy" : "no local copy");
+    const play = el("button", "btn", "▶");
+    play.type = "button";
+    play.setAttribute("aria-label", "Play from here");
+    play.addEventListener("click", () => act("POST", "/player/play", { playlist: d.id, index: i }));
+    row.append(main, m, play);
+    if (e.spotify_id) {
+      const fix = el("button", "btn fix", "Match");
+      fix.type = "button";
+      fix.setAttribute("aria-expanded", "false");
+      fix.setAttribute("aria-controls", "match-" + i);
+      fix.setAttribute("aria-label", "Change the match of " + name);
+      fix.addEventListener("click", () => toggleMatch(li, e));
+      row.append(fix);
+    }
+    li.append(row);
+    return li;
+  }
+
+  function button(text, cls, onClick) {
+    const b = el("button", "btn " + cls, text);
+    b.type = "button";
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  function closeMatch(li) {
+    const panel = li.querySelector(".match-panel");
+    if (panel) panel.remove();
+    li.querySelector(".fix").setAttribute("aria-expanded", "false");
+    editing = null;
+  }
+
+  // doneMatching closes the listener's panel and catches up on what changed
+  // meanwhile.
+  function doneMatching(li) {
+    closeMatch(li);
+    if (detailStale) showPlaylist(currentPlaylist, li.dataset.pos);
+    else li.querySelector(".fix").focus();
+  }
+
+  // toggleMatch opens (or closes) the panel where the listener pins a file
+  // found by a library search, rejects the matched file, says there is no
+  // copy, or goes back to the automatic match. One panel is open at a time.
+  function toggleMatch(li, e) {
+    if (li.querySelector(".match-panel")) { doneMatching(li); return; }
+    for (const other of $("entries").querySelectorAll("li")) if (other.querySelector(".match-panel")) closeMatch(other);
+    const panel = matchPanel(li, e);
+    li.append(panel);
+    li.querySelector(".fix").setAttribute("aria-expanded", "true");
+    editing = li.dataset.pos;
+    panel.querySelector("input").focus();
+  }
+
+  function matchPanel(li, e) {
+    const panel = el("div", "match-panel");
+    panel.id = "match-" + li.dataset.pos;
+    const set = el("fieldset");
+    set.append(el("legend", "small", "Which file is “" + (e.name || e.spotify_id) + "”?"));
+    const decide = async (method, body) => {
+      set.disabled = true;
+      try {
+        await api(method, "/matches/" + encodeURIComponent(e.spotify_id), body);
+      } catch (err) {
+        showError(err);
+        set.disabled = false;
+        return;
       }
-      const m = el("span", "match " + (e.local_path ? "ok" : "no"), e.local_path ? (e.match_method || "matched") : "missing");
-      m.title = e.local_path ? "matched by " + (e.match_method || "?") + (e.match_score ? " (" + e.match_score.toFixed(2) + ")" : "") : "no local copy";
-      const play = el("button", "btn", "▶");
-      play.type = "button";
-      play.setAttribute("aria-label", "Play from here");
-      play.addEventListener("click", () => act("POST", "/player/play", { playlist: d.id, index: i }));
-      li.append(main, m, play);
-      ol.append(li);
+      showError(null);
+      await showPlaylist(currentPlaylist, li.dataset.pos);
+      set.disabled = false; // still shown if the entries could not be loaded
+      refreshStatus();
+    };
+
+    const actions = el("div", "match-actions");
+    if (e.local_path) {
+      const r = button("Reject this file", "reject", () => decide("PUT", { kind: "reject", path: e.local_path }));
+      r.setAttribute("aria-label", "Reject " + e.local_path);
+      actions.append(r);
+    }
+    if (e.match_method !== "none") actions.append(button("I have no copy", "none", () => decide("PUT", { kind: "none" })));
+    // Always offered: a rejection does not show in the entry.
+    const reset = button("Reset to automatic", "reset", () => decide("DELETE"));
+    reset.title = "forget your pins and rejections for this track";
+    actions.append(reset);
+
+    const form = el("form", "match-search");
+    form.setAttribute("role", "search");
+    const input = el("input");
+    input.type = "search";
+    input.id = "match-q-" + li.dataset.pos;
+    input.autocomplete = "off";
+    input.enterKeyHint = "search";
+    input.placeholder = "title, artist or album";
+    input.value = [e.name, (e.artists || [])[0]].filter(Boolean).join(" ");
+    const label = el("label", "small", "Pin a file from your library:");
+    label.htmlFor = input.id;
+    const go = el("button", "btn", "Search");
+    go.type = "submit";
+    form.append(label, input, go);
+    const said = el("p", "muted small");
+    said.setAttribute("aria-live", "polite");
+    const results = el("ul", "list match-results");
+
+    let seq = 0, timer = null;
+    const search = async () => {
+      clearTimeout(timer);
+      const q = input.value.trim();
+      const mine = ++seq;
+      if (!q) { results.replaceChildren(); said.textContent = ""; return; }
+      let ts;
+      try { ts = await api("GET", "/tracks?limit=20&q=" + encodeURIComponent(q)); } catch (err) { showError(err); return; }
+      if (mine !== seq) return; // a newer search is under way
+      said.textContent = ts.length ? ts.length + (ts.length === 1 ? " file" : " files") : "No file in your library matches “" + q + "”.";
+      results.replaceChildren(...ts.map((t) => candidate(t, e, (path) => decide("PUT", { kind: "pin", path: path }))));
+    };
+    input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(search, 250); });
+    form.addEventListener("submit", (ev) => { ev.preventDefault(); search(); });
+    panel.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape") doneMatching(li);
     });
-    window.scrollTo(0, $("detail").offsetTop - 8);
+
+    set.append(actions, form, said, results);
+    panel.append(set);
+    search();
+    return panel;
+  }
+
+  function candidate(t, e, pin) {
+    const li = el("li");
+    li.dataset.path = t.path;
+    const info = el("div", "entry-main");
+    info.append(el("div", "t", ((t.artists || []).join(", ") || "?") + " — " + (t.title || "(no title)")));
+    info.append(el("div", "muted small", [t.album, fmt(t.duration_ms), t.format].filter(Boolean).join(" · ")));
+    info.append(el("div", "muted small path", t.path));
+    const current = t.path === e.local_path;
+    const b = button(current ? "Matched" : "Pin", "pin", () => pin(t.path));
+    b.disabled = current;
+    b.setAttribute("aria-label", "Pin " + t.path);
+    li.append(info, b);
+    return li;
   }
 
   // ---- missing
@@ -309,7 +474,11 @@
         if (!$("tab-playlists").hidden) loadPlaylists();
         if (!$("tab-missing").hidden) loadMissing();
         if (!$("tab-outages").hidden) loadOutages();
-        if (!$("detail").hidden && currentPlaylist) showPlaylist(currentPlaylist);
+        // Rebuilding the entries would close a match panel in use: wait.
+        if (!$("detail").hidden && currentPlaylist) {
+          if (editing !== null) detailStale = true;
+          else showPlaylist(currentPlaylist);
+        }
       }
     }, 200);
   }
