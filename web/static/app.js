@@ -236,10 +236,12 @@
   let detailStale = false; // the entries changed while a panel was open
 
   // showPlaylist shows a playlist's entries; focusPos, when given, is the
-  // entry whose match button gets the focus back after a change.
-  async function showPlaylist(id, focusPos) {
+  // entry whose match button gets the focus back after a change. A
+  // background refresh leaves a match panel in use alone.
+  async function showPlaylist(id, focusPos, background) {
     let d;
     try { d = await api("GET", "/playlists/" + encodeURIComponent(id)); } catch (e) { showError(e); return; }
+    if (background && editing !== null) { detailStale = true; return; }
     const fresh = currentPlaylist !== d.id || $("detail").hidden;
     currentPlaylist = d.id;
     editing = null;
@@ -474,11 +476,7 @@
         if (!$("tab-playlists").hidden) loadPlaylists();
         if (!$("tab-missing").hidden) loadMissing();
         if (!$("tab-outages").hidden) loadOutages();
-        // Rebuilding the entries would close a match panel in use: wait.
-        if (!$("detail").hidden && currentPlaylist) {
-          if (editing !== null) detailStale = true;
-          else showPlaylist(currentPlaylist);
-        }
+        if (!$("detail").hidden && currentPlaylist) showPlaylist(currentPlaylist, undefined, true);
       }
     }, 200);
   }
