@@ -133,10 +133,23 @@ type PlaylistRef struct {
 
 // SpotifyStatus is the Spotify side of the status.
 type SpotifyStatus struct {
-	Connectivity string     `json:"connectivity"` // online, degraded, offline, not_linked
+	// Connectivity is unknown, online, degraded, offline, recovering or
+	// not_linked.
+	Connectivity string     `json:"connectivity"`
 	Since        *time.Time `json:"since"`
 	LastError    string     `json:"last_error"`
 	LastSync     *time.Time `json:"last_sync"`
+	// App is the Spotify app on this computer that the daemon follows over
+	// MPRIS; nil when none is on the session bus.
+	App *SpotifyApp `json:"app"`
+}
+
+// SpotifyApp is the Spotify desktop app or spotifyd, as it reports itself
+// over MPRIS.
+type SpotifyApp struct {
+	Name    string `json:"name"`     // its D-Bus name
+	Status  string `json:"status"`   // Playing, Paused or Stopped
+	TrackID string `json:"track_id"` // "" for an ad or unknown
 }
 
 // LibraryStatus is the local side of the status.

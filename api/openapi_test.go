@@ -58,7 +58,7 @@ func TestOpenAPISchemas(t *testing.T) {
 	doc := loadOpenAPI(t)
 	types := map[string]reflect.Type{
 		"Status": reflect.TypeFor[Status](), "TrackInfo": reflect.TypeFor[TrackInfo](), "PlaylistRef": reflect.TypeFor[PlaylistRef](),
-		"SpotifyStatus": reflect.TypeFor[SpotifyStatus](), "LibraryStatus": reflect.TypeFor[LibraryStatus](),
+		"SpotifyStatus": reflect.TypeFor[SpotifyStatus](), "SpotifyApp": reflect.TypeFor[SpotifyApp](), "LibraryStatus": reflect.TypeFor[LibraryStatus](),
 		"PlayRequest": reflect.TypeFor[PlayRequest](), "Queue": reflect.TypeFor[Queue](), "QueueEntry": reflect.TypeFor[QueueEntry](),
 		"MatchInfo": reflect.TypeFor[MatchInfo](), "MatchRequest": reflect.TypeFor[MatchRequest](), "Error": reflect.TypeFor[errorBody](),
 		"Started": reflect.TypeFor[startedBody](), "Playlist": reflect.TypeFor[cache.Playlist](),

@@ -71,6 +71,10 @@ type Spotify struct {
 	// Handback says when to go back to Spotify after an outage:
 	// "track_end", "immediately" or "never".
 	Handback string `toml:"handback"`
+	// WatchApp follows the Spotify desktop app or spotifyd on the D-Bus
+	// session bus (MPRIS): whether its audio really plays sharpens outage
+	// detection, and a fail-over pauses it without the network.
+	WatchApp bool `toml:"watch_app"`
 }
 
 // Player configures local playback.
@@ -121,6 +125,7 @@ func Default(env Env) Config {
 			SyncInterval: Duration{30 * time.Minute},
 			PollInterval: Duration{2 * time.Second},
 			Handback:     "track_end",
+			WatchApp:     true,
 		},
 		Player: Player{Output: "speaker", ReplayGain: "off", SampleRate: 44100, MPRIS: true},
 	}

@@ -214,6 +214,9 @@ func (m *Monitor) observeUp(o Observation, v verdict) (Transition, bool) {
 			if m.appAudible(o.At) {
 				return m.hold(v.cause, o.At)
 			}
+			if m.app.heldFrom != "" {
+				return m.releaseHold(o.At)
+			}
 			return m.goDown(Offline, v.cause, o.At)
 		}
 		if m.fails >= m.th.DegradeAfter {
@@ -251,6 +254,14 @@ func (m *Monitor) hold(cause string, at time.Time) (Transition, bool) {
 		m.since = at
 	}
 	return t, true
+}
+
+// releaseHold declares the outage a hold kept back, now that the app's
+// audio stopped.
+func (m *Monitor) releaseHold(at time.Time) (Transition, bool) {
+	cause := m.app.heldFrom + "; " + m.appStopCause()
+	m.app.heldFrom = ""
+	return m.goDown(Offline, cause, at)
 }
 
 // observeDown handles Offline and NotLinked.

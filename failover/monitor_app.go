@@ -64,9 +64,7 @@ func (m *Monitor) ObserveApp(a AppSnapshot) (Transition, bool) {
 	}
 	w := &m.app
 	if w.heldFrom != "" && !m.appAudible(a.At) {
-		cause := w.heldFrom + "; " + m.appStopCause(a.At)
-		w.heldFrom = ""
-		return m.goDown(Offline, cause, a.At)
+		return m.releaseHold(a.At)
 	}
 	if m.state != Unknown && w.ours && w.live && a.Present && a.Playing && a.At.Sub(w.movedAt) >= m.th.AppStallAfter {
 		return m.goDown(Offline, CauseAppStalled, a.At)
@@ -123,7 +121,7 @@ func (m *Monitor) appAudible(at time.Time) bool {
 	return w.present && w.ours && w.live && w.seen.Playing && at.Sub(w.movedAt) < m.th.AppStallAfter
 }
 
-func (m *Monitor) appStopCause(at time.Time) string {
+func (m *Monitor) appStopCause() string {
 	w := &m.app
 	switch {
 	case !w.present:

@@ -209,3 +209,14 @@ func TestAppWithoutEvidenceChangesNothing(t *testing.T) {
 		})
 	}
 }
+
+// The failed poll can be the first to notice the app stopped: the outage
+// says so all the same.
+func TestAppStoppedSeenByAFailedPoll(t *testing.T) {
+	m := heldMonitor(t)
+	// The app's last report was at 14.5 s; nothing since, polls fail on.
+	ts := feed(m, bad(17*time.Second, 18*time.Second, errTimeout))
+	if len(ts) != 1 || ts[0].To != Offline || !strings.Contains(ts[0].Cause, "timeout") || !strings.Contains(ts[0].Cause, causeAppStopped) {
+		t.Fatalf("failed poll 3.5 s after the app's last move: %+v, want offline saying both", ts)
+	}
+}

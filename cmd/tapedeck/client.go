@@ -240,6 +240,9 @@ func formatStatus(st api.Status) string {
 	if st.Spotify.Connectivity == "not_linked" {
 		b.WriteString(": run `tapedeck login`")
 	}
+	if a := st.Spotify.App; a != nil {
+		fmt.Fprintf(&b, "\n  Spotify app on this computer: %s (%s)", strings.ToLower(a.Status), strings.TrimPrefix(a.Name, "org.mpris.MediaPlayer2."))
+	}
 	fmt.Fprintf(&b, "\n  library: %d tracks", st.Library.Tracks)
 	if st.Library.Scanning {
 		b.WriteString(", scanning")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tapedeck/tapedeck/api"
 	"github.com/tapedeck/tapedeck/failover"
+	"github.com/tapedeck/tapedeck/mpris"
 	tdsync "github.com/tapedeck/tapedeck/sync"
 )
 
@@ -70,11 +71,67 @@ func (d *daemon) connectJob(ctx context.Context) error {
 			d.pollOnce(ctx)
 			wait = d.conn.mon.PollInterval()
 		}
+		if !d.waitObservingApp(ctx, wait) {
+			return nil
+		}
+	}
+}
+
+// appReadEvery is how often the Spotify app is read: well within the
+// monitor's AppStallAfter/4.
+const appReadEvery = 500 * time.Millisecond
+
+// reportApp hands a reading of the Spotify app to the poll goroutine; a
+// reading not yet taken is replaced by the newer one.
+func (d *daemon) reportApp(s mpris.AppState) {
+	for {
+		select {
+		case d.appReports <- s:
+			return
+		default:
+		}
+		select {
+		case <-d.appReports:
+		default:
+		}
+	}
+}
+
+// waitObservingApp waits for wait, feeding the Spotify app's readings to
+// the monitor meanwhile. It is false when ctx ended.
+func (d *daemon) waitObservingApp(ctx context.Context, wait time.Duration) bool {
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
 		select {
 		case <-ctx.Done():
-			return nil
-		case <-time.After(wait):
+			return false
+		case <-timer.C:
+			return true
+		case s := <-d.appReports:
+			d.observeApp(ctx, s)
 		}
+	}
+}
+
+// observeApp feeds one reading of the Spotify app to the monitor, and
+// pauses the app if it plays while tapedeck plays locally.
+func (d *daemon) observeApp(ctx context.Context, s mpris.AppState) {
+	d.mu.Lock()
+	wasPlaying := d.spotify.App != nil && d.spotify.App.Status == "Playing"
+	d.spotify.App = nil
+	if s.Name != "" {
+		d.spotify.App = &api.SpotifyApp{Name: s.Name, Status: s.Status, TrackID: s.TrackID}
+	}
+	d.mu.Unlock()
+	snap := failover.AppSnapshot{At: s.At, Present: s.Name != "", Playing: s.Status == "Playing",
+		TrackID: s.TrackID, PositionMs: s.PositionMs}
+	if tr, changed := d.conn.mon.ObserveApp(snap); changed {
+		d.onTransition(ctx, tr)
+	}
+	if snap.Playing && !wasPlaying && d.playingLocally() {
+		d.log.Info("the Spotify app started playing while tapedeck plays locally: pausing it")
+		d.pauseApp(ctx)
 	}
 }
 
@@ -154,6 +211,9 @@ func (d *daemon) onTransition(ctx context.Context, tr failover.Transition) {
 	source, failed := d.source, d.conn.failed
 	d.mu.Unlock()
 	switch {
+	case tr.From == tr.To: // held: the Spotify app still plays
+		d.log.Warn("Spotify unreachable, but the Spotify app still plays: switching when its audio stops", "cause", tr.Cause)
+		d.startOutage(tr)
 	case tr.To.Local() && !tr.From.Local():
 		d.log.Warn("Spotify unreachable", "cause", tr.Cause, "from", tr.From)
 		d.startOutage(tr)
@@ -166,12 +226,20 @@ func (d *daemon) onTransition(ctx context.Context, tr failover.Transition) {
 		if source == "local" && failed {
 			d.handBack(ctx)
 		}
+	case tr.To == failover.Online:
+		d.endOutage(tr.At) // one the app played through, if any
 	}
 }
 
+// startOutage records an outage, or gives the one under way (the app
+// played through its start) its final cause.
 func (d *daemon) startOutage(tr failover.Transition) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.conn.outage != nil {
+		d.conn.outage.Cause = tr.Cause
+		return
+	}
 	d.conn.outage = &api.Outage{Start: tr.At, Cause: tr.Cause}
 	d.metrics.OutageStarted(tr.Cause)
 }
@@ -200,8 +268,7 @@ func (d *daemon) endOutage(at time.Time) {
 // failOver plays the track Spotify was playing from the local copy, at the
 // extrapolated position, and queues the rest of the playlist.
 func (d *daemon) failOver(ctx context.Context) {
-	snap, _, ok := d.conn.mon.LastPlayer()
-	if !ok || !snap.IsPlaying {
+	if !d.conn.mon.WasPlaying() {
 		d.mu.Lock()
 		d.source = "none" // paused or idle: nothing to take over
 		d.mu.Unlock()
@@ -219,6 +286,7 @@ func (d *daemon) failOver(ctx context.Context) {
 		return
 	}
 	d.engine.SetShuffle(shuffle) // as Spotify had it
+	d.pauseApp(ctx)              // never two sources at once, even without the network
 	if err := d.engine.Play(start); err != nil {
 		d.log.Error("cannot fail over to local files", "err", err)
 		return
@@ -228,13 +296,11 @@ func (d *daemon) failOver(ctx context.Context) {
 	}
 	d.mu.Lock()
 	d.source, d.conn.failed, d.conn.handback, d.conn.localFrom = "local", true, false, d.now()
-	if o := d.conn.outage; o != nil {
-		d.metrics.ObserveFailover(d.now().Sub(o.Start))
-	}
+	d.metrics.ObserveFailover(d.now().Sub(d.conn.mon.Since())) // from the outage's detection
 	d.mu.Unlock()
 	d.events.publish("source", map[string]any{"source": "local", "track": trackID, "position_ms": pos})
 	d.log.Info("playing local files while Spotify is unreachable", "track", trackID, "position_ms", pos, "seek", seek)
-	go d.quietSpotify(ctx) // a stalled device may still answer
+	go d.pauseDevice(ctx) // a stalled device may still answer
 }
 
 // loadFrom queues the playlist's local copies and returns where to start:
@@ -268,9 +334,35 @@ func (d *daemon) loadFrom(ctx context.Context, playlistID, trackID string) (star
 	return 0, false, fmt.Errorf("no entry after the current one has a local copy")
 }
 
+// pauseApp pauses the Spotify app on this computer over D-Bus, which
+// needs no network; best effort.
+func (d *daemon) pauseApp(ctx context.Context) {
+	if d.app == nil {
+		return
+	}
+	d.mu.Lock()
+	app := d.spotify.App
+	d.mu.Unlock()
+	if app == nil || app.Status != "Playing" {
+		return
+	}
+	if err := d.app.Pause(ctx); err != nil {
+		d.log.Warn("cannot pause the Spotify app over D-Bus", "err", err)
+		return
+	}
+	d.log.Info("paused the Spotify app on this computer", "name", app.Name)
+}
+
 // quietSpotify pauses Spotify, best effort, so it cannot come back by
-// itself on top of the local playback.
+// itself on top of the local playback: the app on this computer over
+// D-Bus, and the Connect device through the Web API.
 func (d *daemon) quietSpotify(ctx context.Context) {
+	d.pauseApp(ctx)
+	d.pauseDevice(ctx)
+}
+
+// pauseDevice pauses the Connect device through the Web API, best effort.
+func (d *daemon) pauseDevice(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	d.mu.Lock()
@@ -343,13 +435,18 @@ func (d *daemon) toSpotify(ctx context.Context, i int, positionMs int64, next bo
 // guardOverlap pauses Spotify when it plays while tapedeck plays locally
 // (the official app resumed by itself): never two sources at once.
 func (d *daemon) guardOverlap(ctx context.Context) {
-	d.mu.Lock()
-	local := d.source == "local"
-	d.mu.Unlock()
-	if local && d.engine.Status().State.String() == "playing" {
+	if d.playingLocally() {
 		d.log.Info("Spotify started playing while tapedeck plays locally: pausing Spotify")
 		d.quietSpotify(ctx)
 	}
+}
+
+// playingLocally reports that the local player plays as the source.
+func (d *daemon) playingLocally() bool {
+	d.mu.Lock()
+	local := d.source == "local"
+	d.mu.Unlock()
+	return local && d.engine.Status().State.String() == "playing"
 }
 
 // spotifyPlay starts a playlist on Spotify Connect (source auto or

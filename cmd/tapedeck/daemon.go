@@ -71,6 +71,11 @@ type daemon struct {
 	now     func() time.Time
 	conn    connect
 	metrics *metrics.Metrics
+	// app follows the Spotify app on this computer over MPRIS (nil when
+	// spotify.watch_app is off); its readings reach the poll goroutine,
+	// which owns the monitor, through appReports (the latest one wins).
+	app        *mpris.AppWatcher
+	appReports chan mpris.AppState
 
 	mu        gosync.Mutex
 	source    string           // what plays: "spotify", "local" or "none"
@@ -101,6 +106,10 @@ func newDaemon(ctx context.Context, cfg config.Config, log *slog.Logger) (*daemo
 		cfg: cfg, log: log, store: store, events: newHub(), unlock: unlock, now: time.Now, source: "none",
 		scanNow: make(chan struct{}, 1), syncNow: make(chan struct{}, 1),
 		conn: connect{mon: failover.NewMonitor(th)}, metrics: metrics.New(),
+	}
+	if cfg.Spotify.WatchApp {
+		d.app = mpris.NewAppWatcher(log.With("component", "spotify-app"), appReadEvery)
+		d.appReports = make(chan mpris.AppState, 1)
 	}
 	d.engine, err = d.newEngine()
 	if err != nil {
@@ -189,6 +198,9 @@ func (d *daemon) run(ctx context.Context) error {
 	g.Go(func() error { return d.connectJob(gctx) })
 	if d.cfg.Player.MPRIS {
 		g.Go(func() error { return mpris.Run(gctx, d, d.log.With("component", "mpris")) })
+	}
+	if d.app != nil {
+		g.Go(func() error { return d.app.Run(gctx, d.reportApp) })
 	}
 	if d.cfg.Library.Watch {
 		g.Go(func() error {

@@ -37,6 +37,9 @@ func startDaemon(t testing.TB, c *cli) func() error {
 	// Tests must not register on the desktop's session bus (mpris/ has its
 	// own tests on a private bus).
 	c.env["TAPEDECK_PLAYER_MPRIS"] = "false"
+	if _, ok := c.env["TAPEDECK_SPOTIFY_WATCH_APP"]; !ok {
+		c.env["TAPEDECK_SPOTIFY_WATCH_APP"] = "false" // nor watch the desktop's Spotify app
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

@@ -102,6 +102,15 @@ func (a *SpotifyApp) Play(track string, posMs int64) {
 	a.changed()
 }
 
+// Pause is the listener pausing in the app itself (not over D-Bus: it is
+// not recorded in Calls).
+func (a *SpotifyApp) Pause() {
+	a.mu.Lock()
+	a.posMs, a.status, a.posAt = a.position(), "Paused", time.Now()
+	a.mu.Unlock()
+	a.changed()
+}
+
 // Freeze stops the app's audio but leaves it saying Playing: its position
 // stays where it is.
 func (a *SpotifyApp) Freeze() {
