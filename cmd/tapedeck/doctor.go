@@ -22,12 +22,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/godbus/dbus/v5"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
 	"github.com/tapedeck/tapedeck/cache"
 	"github.com/tapedeck/tapedeck/config"
 	"github.com/tapedeck/tapedeck/media"
+	"github.com/tapedeck/tapedeck/mpris"
 	"github.com/tapedeck/tapedeck/player"
 	tdsync "github.com/tapedeck/tapedeck/sync"
 )
@@ -673,7 +675,7 @@ func holder(addr string) string {
 
 // ---- D-Bus
 
-func (d *doctor) dbus(context.Context) finding {
+func (d *doctor) dbus(ctx context.Context) finding {
 	const check = "d-bus"
 	const fix = "run tapedeck inside your desktop session, or export DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/$(id -u)/bus"
 	addr, _ := d.env("DBUS_SESSION_BUS_ADDRESS")
@@ -690,5 +692,28 @@ func (d *doctor) dbus(context.Context) finding {
 			}
 		}
 	}
-	return ok(check, "session bus at "+addr)
+	if strings.HasPrefix(addr, "autolaunch:") {
+		return ok(check, "session bus address "+addr+" (autolaunch: not started by doctor)")
+	}
+	conn, err := dbus.Connect(addr)
+	if err != nil {
+		return warn(check, "cannot connect to the session bus at "+addr+": "+err.Error(), fix)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var names, apps []string
+	if err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.ListNames", 0).Store(&names); err != nil {
+		return warn(check, "the session bus at "+addr+" does not answer: "+err.Error(), fix)
+	}
+	for _, n := range names {
+		if mpris.IsSpotifyApp(n) {
+			apps = append(apps, n)
+		}
+	}
+	detail := "session bus at " + addr + "; no Spotify app on it (when the desktop app or spotifyd runs, tapedeck follows it)"
+	if len(apps) > 0 {
+		detail = "session bus at " + addr + "; Spotify app: " + strings.Join(apps, ", ")
+	}
+	return ok(check, detail)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tapedeck/tapedeck/internal/fixture"
 	tdsync "github.com/tapedeck/tapedeck/sync"
+	"github.com/tapedeck/tapedeck/mpris/mpristest"
 	"github.com/tapedeck/tapedeck/sync/spotifytest"
 )
 
@@ -209,5 +210,27 @@ func TestCompletionBash(t *testing.T) {
 		if out := c.mustRun("completion", sh); !strings.Contains(out, "tapedeck") {
 			t.Errorf("completion %s:\n%.300s", sh, out)
 		}
+	}
+}
+
+// The d-bus check connects to the bus and names the Spotify app it finds.
+func TestDoctorSeesTheSpotifyApp(t *testing.T) {
+	c := newCLI(t)
+	c.env["DBUS_SESSION_BUS_ADDRESS"] = mpristest.StartBus(t)
+	check := func() finding {
+		t.Helper()
+		fs, out, _ := runDoctorJSON(t, c)
+		f := byCheck(fs)["d-bus"]
+		if f.Status != statusOK {
+			t.Fatalf("d-bus: %s %s\n%s", f.Status, f.Detail, out)
+		}
+		return f
+	}
+	if f := check(); !strings.Contains(f.Detail, "no Spotify app") {
+		t.Errorf("d-bus with no app: %q", f.Detail)
+	}
+	mpristest.NewSpotifyApp(t, "org.mpris.MediaPlayer2.spotify")
+	if f := check(); !strings.Contains(f.Detail, "Spotify app: org.mpris.MediaPlayer2.spotify") {
+		t.Errorf("d-bus with the app: %q", f.Detail)
 	}
 }
