@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/tapedeck/tapedeck/internal/fixture"
-	tdsync "github.com/tapedeck/tapedeck/sync"
 	"github.com/tapedeck/tapedeck/mpris/mpristest"
+	tdsync "github.com/tapedeck/tapedeck/sync"
 	"github.com/tapedeck/tapedeck/sync/spotifytest"
 )
 
