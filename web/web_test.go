@@ -630,7 +630,10 @@ func matchDecisions(t *testing.T, b *browser.Browser, f *fakeBackend) {
 		shows(0, "no copy", "1 of 4"))
 	lastDecision(decision{"t1", "none", ""})
 
+	// The pinned file cannot be pinned again; reset goes back to automatic.
 	run("reset", chromedp.Click(entry(2, ".fix"), chromedp.ByQuery),
+		poll(fmt.Sprintf(`document.querySelector(%q)?.disabled === true`,
+			entry(2, fmt.Sprintf(`.match-results li[data-path=%q] .pin`, hallogallo.Path)))),
 		chromedp.Click(entry(2, ".match-panel .reset"), chromedp.ByQuery),
 		shows(2, "missing", "0 of 4"))
 	if id, _ := f.called("ResetMatch"); id != "t3" {

@@ -316,7 +316,7 @@
   // copy, or goes back to the automatic match. One panel is open at a time.
   function toggleMatch(li, e) {
     if (li.querySelector(".match-panel")) { doneMatching(li); return; }
-    for (const other of $("entries").querySelectorAll("li")) if (other.querySelector(".match-panel")) closeMatch(other);
+    for (const other of $("entries").children) if (other.querySelector(".match-panel")) closeMatch(other);
     const panel = matchPanel(li, e);
     li.append(panel);
     li.querySelector(".fix").setAttribute("aria-expanded", "true");
@@ -405,9 +405,10 @@
     info.append(el("div", "t", ((t.artists || []).join(", ") || "?") + " — " + (t.title || "(no title)")));
     info.append(el("div", "muted small", [t.album, fmt(t.duration_ms), t.format].filter(Boolean).join(" · ")));
     info.append(el("div", "muted small path", t.path));
-    const current = t.path === e.local_path;
-    const b = button(current ? "Matched" : "Pin", "pin", () => pin(t.path));
-    b.disabled = current;
+    // Pinning the automatic match keeps it whatever later scans find.
+    const pinned = t.path === e.local_path && e.match_method === "pin";
+    const b = button(pinned ? "Pinned" : "Pin", "pin", () => pin(t.path));
+    b.disabled = pinned;
     b.setAttribute("aria-label", "Pin " + t.path);
     li.append(info, b);
     return li;
