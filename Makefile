@@ -78,6 +78,8 @@ PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
 SYSTEMDDIR  ?= $(PREFIX)/lib/systemd
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+# D-Bus reads local policy from /etc (not from /usr/local).
+DBUSPOLICYDIR ?= /etc/dbus-1/system.d
 
 install:
 	@test -x $(BIN) || { echo "no $(BIN): run 'make build' first, then 'sudo make install'"; exit 1; }
@@ -86,6 +88,7 @@ install:
 	sed 's|/usr/local/bin/tapedeck|$(BINDIR)/tapedeck|' dist/systemd/tapedeck-system.service > $(DESTDIR)$(SYSTEMDDIR)/system/tapedeck.service
 	sed 's|/usr/local/bin/tapedeck|$(BINDIR)/tapedeck|' dist/systemd/tapedeck.service > $(DESTDIR)$(SYSTEMDDIR)/user/tapedeck.service
 	install -D -m 0644 dist/systemd/tapedeck.sysusers $(DESTDIR)$(SYSUSERSDIR)/tapedeck.conf
+	install -D -m 0644 dist/dbus/tapedeck.conf $(DESTDIR)$(DBUSPOLICYDIR)/tapedeck.conf
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
 	  systemd-sysusers $(SYSUSERSDIR)/tapedeck.conf; \
 	  if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \

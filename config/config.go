@@ -90,6 +90,10 @@ type Player struct {
 	// MPRIS exposes the player on the D-Bus session bus (media keys,
 	// playerctl, the desktop's player widget).
 	MPRIS bool `toml:"mpris"`
+	// MPRISBus is the D-Bus bus for MPRIS, and for watching the Spotify
+	// app: "session" (a desktop), "system" (a home server), or "auto": the
+	// session bus when there is one, else the system bus.
+	MPRISBus string `toml:"mpris_bus"`
 }
 
 // Duration is a time.Duration written as "30m" or "1h" in TOML and env.
@@ -127,7 +131,7 @@ func Default(env Env) Config {
 			Handback:     "track_end",
 			WatchApp:     true,
 		},
-		Player: Player{Output: "speaker", ReplayGain: "off", SampleRate: 44100, MPRIS: true},
+		Player: Player{Output: "speaker", ReplayGain: "off", SampleRate: 44100, MPRIS: true, MPRISBus: "auto"},
 	}
 }
 
@@ -346,6 +350,11 @@ func (c Config) Validate() error {
 	}
 	if c.Player.SampleRate != 44100 && c.Player.SampleRate != 48000 {
 		bad("player.sample_rate", "%d: use 44100 or 48000", c.Player.SampleRate)
+	}
+	switch c.Player.MPRISBus {
+	case "auto", "session", "system":
+	default:
+		bad("player.mpris_bus", "%q: use \"auto\", \"session\" (a desktop) or \"system\" (a server; install dist/dbus/tapedeck.conf)", c.Player.MPRISBus)
 	}
 	if c.Player.PreampDB < -20 || c.Player.PreampDB > 20 {
 		bad("player.preamp_db", "%g dB is out of range: use -20 to 20", c.Player.PreampDB)

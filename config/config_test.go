@@ -157,6 +157,7 @@ func TestBrokenFilesNameLineAndField(t *testing.T) {
 		{"bad output", "[player]\noutput = \"hdmi\"\n", "player.output"},
 		{"bad replaygain", "[player]\nreplaygain = \"loud\"\n", "player.replaygain"},
 		{"bad rate", "[player]\nsample_rate = 96000\n", "player.sample_rate"},
+		{"bad bus", "[player]\nmpris_bus = \"user\"\n", "player.mpris_bus"},
 		{"bad api url", "[spotify]\napi_url = \"ftp://x\"\n", "spotify.api_url"},
 	}
 	for _, tc := range cases {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 	gosync "sync"
@@ -43,11 +44,11 @@ type AppState struct {
 // watcher, nor a fail-over that pauses it.
 const appCallTimeout = time.Second
 
-// AppWatcher follows the Spotify desktop app (or spotifyd) on the D-Bus
-// session bus: its PlaybackStatus, track and Position, read without any
+// AppWatcher follows the Spotify desktop app (or spotifyd) on a D-Bus bus: its PlaybackStatus, track and Position, read without any
 // network, and pauses it on request. It never starts an app, nor a bus.
 type AppWatcher struct {
 	log   *slog.Logger
+	bus   Bus
 	every time.Duration
 
 	mu   gosync.Mutex
@@ -55,19 +56,20 @@ type AppWatcher struct {
 	apps map[string]bool // Spotify app names on the bus
 }
 
-// NewAppWatcher returns a watcher that reads the app every `every` (and on
-// its signals) once Run is called.
-func NewAppWatcher(log *slog.Logger, every time.Duration) *AppWatcher {
-	return &AppWatcher{log: log, every: every, apps: map[string]bool{}}
+// NewAppWatcher returns a watcher that reads the app on bus every `every`
+// (and on its signals) once Run is called.
+func NewAppWatcher(log *slog.Logger, bus Bus, every time.Duration) *AppWatcher {
+	return &AppWatcher{log: log, bus: bus, every: every, apps: map[string]bool{}}
 }
 
 // Run watches until ctx ends, calling report after every reading: at least
 // every `every`, and at once when an app appears, goes or changes. Without
 // a session bus it logs once and waits for ctx.
 func (w *AppWatcher) Run(ctx context.Context, report func(AppState)) error {
-	conn, err := connect()
+	bus := w.bus.Pick(os.Getenv)
+	conn, err := connect(bus)
 	if err != nil {
-		w.log.Info("no D-Bus session bus: not watching a Spotify app", "err", err)
+		w.log.Info("no D-Bus "+string(bus)+" bus: not watching a Spotify app", "err", err)
 		<-ctx.Done()
 		return nil
 	}

@@ -64,7 +64,7 @@ type watching struct {
 
 func startWatcher(t *testing.T, every time.Duration) *watching {
 	t.Helper()
-	ws := &watching{w: NewAppWatcher(slog.New(slog.DiscardHandler), every)}
+	ws := &watching{w: NewAppWatcher(slog.New(slog.DiscardHandler), SessionBus, every)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -170,7 +170,7 @@ func TestAppWatcherNoSessionBus(t *testing.T) {
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
 	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
 	var logs bytes.Buffer
-	w := NewAppWatcher(slog.New(slog.NewTextHandler(&logs, nil)), 10*time.Millisecond)
+	w := NewAppWatcher(slog.New(slog.NewTextHandler(&logs, nil)), SessionBus, 10*time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	reports := 0

@@ -38,13 +38,49 @@ const pollEvery = time.Second
 // Spotify call cannot hold a media-key press forever.
 const callTimeout = 10 * time.Second
 
-// Run serves the MPRIS player until ctx ends, then releases the name. It
-// never fails the daemon: without a session bus, or when another process
-// holds the name, it logs once and waits for ctx.
-func Run(ctx context.Context, b api.Backend, log *slog.Logger) error {
-	conn, err := connect()
+// Bus is the D-Bus bus to use: the session bus of a desktop (media keys,
+// playerctl), or the system bus of a home server (spotifyd can run there,
+// and tapedeck as a system service; dist/dbus/tapedeck.conf lets the
+// tapedeck user own its name there). AutoBus is the session bus when there
+// is one, else the system bus.
+type Bus string
+
+// The buses.
+const (
+	AutoBus    Bus = "auto"
+	SessionBus Bus = "session"
+	SystemBus  Bus = "system"
+)
+
+// Pick resolves AutoBus with getenv (os.Getenv): the session bus when
+// DBUS_SESSION_BUS_ADDRESS is set or $XDG_RUNTIME_DIR/bus exists (a
+// desktop session, a user service), else the system bus (a system
+// service, a server).
+func (b Bus) Pick(getenv func(string) string) Bus {
+	if b != AutoBus {
+		return b
+	}
+	if getenv("DBUS_SESSION_BUS_ADDRESS") != "" {
+		return SessionBus
+	}
+	if rt := getenv("XDG_RUNTIME_DIR"); rt != "" {
+		if _, err := os.Stat(filepath.Join(rt, "bus")); err == nil {
+			return SessionBus
+		}
+	}
+	return SystemBus
+}
+
+// Run serves the MPRIS player on bus until ctx ends, then releases the
+// name. It never fails the daemon: without the bus, or when the name
+// cannot be owned (another process has it, or on the system bus, no policy
+// allows it), it logs once and waits for ctx.
+func Run(ctx context.Context, bus Bus, b api.Backend, log *slog.Logger) error {
+	auto := bus == AutoBus
+	bus = bus.Pick(os.Getenv)
+	conn, err := connect(bus)
 	if err != nil {
-		log.Info("no D-Bus session bus: media keys and playerctl unavailable", "err", err)
+		log.Info("no D-Bus "+string(bus)+" bus: media keys and playerctl unavailable", "err", err)
 		<-ctx.Done()
 		return nil
 	}
@@ -57,11 +93,18 @@ func Run(ctx context.Context, b api.Backend, log *slog.Logger) error {
 	}
 	reply, err := conn.RequestName(BusName, dbus.NameFlagDoNotQueue)
 	if err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
-		log.Warn("MPRIS unavailable: cannot own the bus name (another tapedeck on this session?)", "name", BusName, "err", err)
+		hint, level := "another tapedeck on this session?", slog.LevelWarn
+		if bus == SystemBus {
+			hint = "install dist/dbus/tapedeck.conf (make install) and run as the tapedeck user, or another tapedeck has it"
+			if auto { // no session bus either: likely a server that does not use MPRIS
+				level = slog.LevelInfo
+			}
+		}
+		log.Log(ctx, level, "MPRIS unavailable: cannot own the bus name on the "+string(bus)+" bus ("+hint+")", "name", BusName, "err", err)
 		<-ctx.Done()
 		return nil
 	}
-	log.Debug("MPRIS player on the session bus", "name", BusName)
+	log.Debug("MPRIS player on the bus", "name", BusName, "bus", bus)
 	s.watch(ctx)
 	if _, err := conn.ReleaseName(BusName); err != nil {
 		log.Debug("releasing the MPRIS name", "err", err)
@@ -69,10 +112,18 @@ func Run(ctx context.Context, b api.Backend, log *slog.Logger) error {
 	return nil
 }
 
-// connect opens a session bus connection, but never starts a bus: godbus
-// would run dbus-launch when it finds no address, and a daemon without a
-// desktop session has nothing to gain from a bus of its own.
-func connect() (*dbus.Conn, error) {
+// connect opens a connection to bus, but never starts a bus: godbus would
+// run dbus-launch when it finds no session bus address, and a daemon
+// without a desktop session has nothing to gain from a bus of its own.
+func connect(bus Bus) (*dbus.Conn, error) {
+	if bus == SystemBus {
+		if os.Getenv("DBUS_SYSTEM_BUS_ADDRESS") == "" {
+			if _, err := os.Stat("/run/dbus/system_bus_socket"); err != nil {
+				return nil, errors.New("DBUS_SYSTEM_BUS_ADDRESS is not set and there is no /run/dbus/system_bus_socket")
+			}
+		}
+		return dbus.ConnectSystemBus()
+	}
 	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
 		rt := os.Getenv("XDG_RUNTIME_DIR")
 		if rt == "" {

@@ -121,7 +121,7 @@ func startPlayer(t *testing.T, b api.Backend) *dbus.Conn {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, b, slog.New(slog.DiscardHandler)) }()
+	go func() { done <- Run(ctx, SessionBus, b, slog.New(slog.DiscardHandler)) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -311,7 +311,7 @@ func TestNameTaken(t *testing.T) {
 	var logs bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	if err := Run(ctx, b, slog.New(slog.NewTextHandler(&logs, nil))); err != nil {
+	if err := Run(ctx, SessionBus, b, slog.New(slog.NewTextHandler(&logs, nil))); err != nil {
 		t.Fatalf("Run with the name taken = %v, want nil", err)
 	}
 	if !strings.Contains(logs.String(), "cannot own the bus name") {
@@ -326,7 +326,7 @@ func TestNoSessionBus(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	b, _ := newFake(api.Status{})
-	if err := Run(ctx, b, slog.New(slog.NewTextHandler(&logs, nil))); err != nil {
+	if err := Run(ctx, SessionBus, b, slog.New(slog.NewTextHandler(&logs, nil))); err != nil {
 		t.Fatalf("Run = %v, want nil", err)
 	}
 	if got := strings.Count(logs.String(), "no D-Bus session bus: media keys and playerctl unavailable"); got != 1 {

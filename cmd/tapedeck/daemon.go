@@ -108,7 +108,7 @@ func newDaemon(ctx context.Context, cfg config.Config, log *slog.Logger) (*daemo
 		conn: connect{mon: failover.NewMonitor(th)}, metrics: metrics.New(),
 	}
 	if cfg.Spotify.WatchApp {
-		d.app = mpris.NewAppWatcher(log.With("component", "spotify-app"), appReadEvery)
+		d.app = mpris.NewAppWatcher(log.With("component", "spotify-app"), mpris.Bus(cfg.Player.MPRISBus), appReadEvery)
 		d.appReports = make(chan mpris.AppState, 1)
 	}
 	d.engine, err = d.newEngine()
@@ -197,7 +197,9 @@ func (d *daemon) run(ctx context.Context) error {
 	g.Go(func() error { return d.syncJob(gctx) })
 	g.Go(func() error { return d.connectJob(gctx) })
 	if d.cfg.Player.MPRIS {
-		g.Go(func() error { return mpris.Run(gctx, d, d.log.With("component", "mpris")) })
+		g.Go(func() error {
+			return mpris.Run(gctx, mpris.Bus(d.cfg.Player.MPRISBus), d, d.log.With("component", "mpris"))
+		})
 	}
 	if d.app != nil {
 		g.Go(func() error { return d.app.Run(gctx, d.reportApp) })

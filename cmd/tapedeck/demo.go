@@ -71,7 +71,8 @@ func (a *app) runDemo(ctx context.Context, base config.Config) error {
 	cfg.StateDir = filepath.Join(tmp, "state")
 	cfg.Library.Dirs = []string{filepath.Join(tmp, "Music")}
 	cfg.Library.Watch = false
-	cfg.Player.MPRIS = false // a running tapedeck may hold the name
+	cfg.Player.MPRIS = false     // a running tapedeck may hold the name
+	cfg.Spotify.WatchApp = false // a real Spotify app is no part of the demo
 	cfg.Spotify.APIURL, cfg.Spotify.AccountsURL, cfg.Spotify.ClientID = srv.APIURL(), srv.AccountsURL(), srv.ClientID
 	cfg.Spotify.SyncInterval.Duration = 0
 	cfg.Spotify.PollInterval.Duration = 500 * time.Millisecond

@@ -677,43 +677,72 @@ func holder(addr string) string {
 
 func (d *doctor) dbus(ctx context.Context) finding {
 	const check = "d-bus"
-	const fix = "run tapedeck inside your desktop session, or export DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/$(id -u)/bus"
-	addr, _ := d.env("DBUS_SESSION_BUS_ADDRESS")
+	if !d.cfg.Player.MPRIS && !d.cfg.Spotify.WatchApp {
+		return ok(check, "not used (player.mpris and spotify.watch_app are off)")
+	}
+	getenv := func(k string) string { v, _ := d.env(k); return v }
+	bus := mpris.Bus(d.cfg.Player.MPRISBus).Pick(getenv)
+	addr, fix := getenv("DBUS_SESSION_BUS_ADDRESS"), "run tapedeck inside your desktop session, or export DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/$(id -u)/bus"
+	if bus == mpris.SystemBus {
+		addr, fix = getenv("DBUS_SYSTEM_BUS_ADDRESS"), "install and start the Debian package dbus, or set player.mpris_bus"
+		if addr == "" {
+			addr = "unix:path=/run/dbus/system_bus_socket"
+		}
+	} else if addr == "" {
+		if rt := getenv("XDG_RUNTIME_DIR"); rt != "" {
+			addr = "unix:path=" + filepath.Join(rt, "bus")
+		}
+	}
 	if addr == "" {
 		return warn(check, "no session bus (DBUS_SESSION_BUS_ADDRESS is not set): desktop integration such as media keys is unavailable", fix)
+	}
+	if strings.HasPrefix(addr, "autolaunch:") {
+		return ok(check, "session bus address "+addr+" (autolaunch: not started by doctor)")
 	}
 	for _, part := range strings.Split(addr, ";") {
 		_, params, _ := strings.Cut(part, ":")
 		for _, kv := range strings.Split(params, ",") {
 			if p, ok := strings.CutPrefix(kv, "path="); ok {
 				if _, err := os.Stat(p); err != nil {
-					return warn(check, "session bus socket "+p+" does not exist", fix)
+					return warn(check, string(bus)+" bus socket "+p+" does not exist", fix)
 				}
 			}
 		}
 	}
-	if strings.HasPrefix(addr, "autolaunch:") {
-		return ok(check, "session bus address "+addr+" (autolaunch: not started by doctor)")
-	}
 	conn, err := dbus.Connect(addr)
 	if err != nil {
-		return warn(check, "cannot connect to the session bus at "+addr+": "+err.Error(), fix)
+		return warn(check, "cannot connect to the "+string(bus)+" bus at "+addr+": "+err.Error(), fix)
 	}
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	var names, apps []string
 	if err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.ListNames", 0).Store(&names); err != nil {
-		return warn(check, "the session bus at "+addr+" does not answer: "+err.Error(), fix)
+		return warn(check, "the "+string(bus)+" bus at "+addr+" does not answer: "+err.Error(), fix)
 	}
 	for _, n := range names {
 		if mpris.IsSpotifyApp(n) {
 			apps = append(apps, n)
 		}
 	}
-	detail := "session bus at " + addr + "; no Spotify app on it (when the desktop app or spotifyd runs, tapedeck follows it)"
+	detail := string(bus) + " bus at " + addr + "; no Spotify app on it (when the desktop app or spotifyd runs, tapedeck follows it)"
 	if len(apps) > 0 {
-		detail = "session bus at " + addr + "; Spotify app: " + strings.Join(apps, ", ")
+		detail = string(bus) + " bus at " + addr + "; Spotify app: " + strings.Join(apps, ", ")
+	}
+	if bus == mpris.SystemBus && d.cfg.Player.MPRIS && !dbusPolicyInstalled() {
+		return warn(check, detail+"; but no D-Bus policy lets tapedeck own its MPRIS name there",
+			"sudo make install (installs dist/dbus/tapedeck.conf in /etc/dbus-1/system.d), or set player.mpris = false")
 	}
 	return ok(check, detail)
+}
+
+// dbusPolicyInstalled reports whether tapedeck's system bus policy is in a
+// folder the system bus reads.
+func dbusPolicyInstalled() bool {
+	for _, dir := range []string{"/etc/dbus-1/system.d", "/usr/share/dbus-1/system.d"} {
+		if _, err := os.Stat(filepath.Join(dir, "tapedeck.conf")); err == nil {
+			return true
+		}
+	}
+	return false
 }

@@ -234,3 +234,24 @@ func TestDoctorSeesTheSpotifyApp(t *testing.T) {
 		t.Errorf("d-bus with the app: %q", f.Detail)
 	}
 }
+
+// On a server the d-bus check looks at the system bus, and says when the
+// policy that lets tapedeck own its MPRIS name there is missing.
+func TestDoctorSystemBus(t *testing.T) {
+	c := newCLI(t)
+	c.env["TAPEDECK_PLAYER_MPRIS_BUS"] = "system"
+	c.env["DBUS_SYSTEM_BUS_ADDRESS"] = mpristest.StartSystemBus(t, t.TempDir())
+	fs, out, _ := runDoctorJSON(t, c)
+	f := byCheck(fs)["d-bus"]
+	if !strings.Contains(f.Detail, "system bus at "+c.env["DBUS_SYSTEM_BUS_ADDRESS"]) {
+		t.Fatalf("d-bus: %s %q\n%s", f.Status, f.Detail, out)
+	}
+	switch {
+	case dbusPolicyInstalled():
+		if f.Status != statusOK {
+			t.Errorf("d-bus with the policy installed: %s %q", f.Status, f.Detail)
+		}
+	case f.Status != statusWarn || !strings.Contains(f.Fix, "make install"):
+		t.Errorf("d-bus without the policy: %s %q (fix %q), want a warning naming make install", f.Status, f.Detail, f.Fix)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/tapedeck/tapedeck/config"
+	"github.com/tapedeck/tapedeck/mpris"
 )
 
 // execStart is the command line `make install` rewrites to the installed
@@ -153,6 +154,11 @@ func TestSystemDefaults(t *testing.T) {
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("defaults do not validate: %v", err)
+	}
+	// No session bus in a system service: MPRIS and the Spotify app watcher
+	// use the system bus, where dist/dbus/tapedeck.conf lets tapedeck in.
+	if got := mpris.Bus(cfg.Player.MPRISBus).Pick(func(k string) string { return env[k] }); got != mpris.SystemBus {
+		t.Errorf("player.mpris_bus %q picks the %s bus, want system", cfg.Player.MPRISBus, got)
 	}
 }
 

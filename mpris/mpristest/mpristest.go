@@ -6,8 +6,11 @@ package mpristest
 
 import (
 	"bufio"
+	"bytes"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -20,12 +23,61 @@ import (
 // DBUS_SESSION_BUS_ADDRESS at it, and returns its address.
 func StartBus(t testing.TB) string {
 	t.Helper()
+	addr := startDaemon(t, "--session", "--address=unix:path="+filepath.Join(t.TempDir(), "bus"))
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
+	return addr
+}
+
+// systemConf is Debian's system bus configuration.
+const systemConf = "/usr/share/dbus-1/system.conf"
+
+// StartSystemBus runs a private bus with the system bus's own policy
+// (Debian's system.conf: nobody owns a name or receives a method call
+// unless a policy file allows it), reading policy files from includeDir
+// instead of the machine's, until the test ends. It points
+// DBUS_SYSTEM_BUS_ADDRESS at it and returns its address.
+func StartSystemBus(t testing.TB, includeDir string) string {
+	t.Helper()
+	b, err := os.ReadFile(systemConf)
+	if err != nil {
+		t.Fatalf("Debian's system bus policy: %v (install the package dbus: make test-deps)", err)
+	}
+	dir := t.TempDir()
+	conf := string(b)
+	// Keep the policies; run unprivileged, in the foreground, on our
+	// socket, with our policy files only.
+	for _, re := range []string{`<user>[^<]*</user>`, `<fork/>`, `<pidfile>[^<]*</pidfile>`, `<syslog/>`,
+		`<servicehelper>[^<]*</servicehelper>`, `<standard_system_servicedirs/>`,
+		`<include[^>]*>[^<]*</include>`, `<includedir>[^<]*</includedir>`} {
+		conf = regexp.MustCompile(re).ReplaceAllString(conf, "")
+	}
+	listen := regexp.MustCompile(`<listen>[^<]*</listen>`)
+	if !listen.MatchString(conf) || !strings.Contains(conf, `<deny own="*"/>`) {
+		t.Fatalf("%s is not shaped as expected: no <listen> or no default deny", systemConf)
+	}
+	sock := filepath.Join(dir, "system_bus_socket")
+	conf = listen.ReplaceAllString(conf, "<listen>unix:path="+sock+"</listen>")
+	conf = strings.Replace(conf, "</busconfig>", "<includedir>"+includeDir+"</includedir>\n</busconfig>", 1)
+	path := filepath.Join(dir, "system.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := startDaemon(t, "--config-file="+path)
+	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", addr)
+	return addr
+}
+
+// startDaemon runs dbus-daemon with args until the test ends and returns
+// the address it prints.
+func startDaemon(t testing.TB, args ...string) string {
+	t.Helper()
 	bin, err := exec.LookPath("dbus-daemon")
 	if err != nil {
 		t.Fatal("dbus-daemon not found: install the Debian package dbus (make test-deps) to test MPRIS")
 	}
-	sock := filepath.Join(t.TempDir(), "bus")
-	cmd := exec.Command(bin, "--session", "--address=unix:path="+sock, "--nofork", "--print-address")
+	cmd := exec.Command(bin, append(args, "--nofork", "--print-address")...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr // the bus's warnings, shown if the test fails
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -36,14 +88,15 @@ func StartBus(t testing.TB) string {
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
+		if t.Failed() && stderr.Len() > 0 {
+			t.Logf("dbus-daemon said:\n%s", stderr.String())
+		}
 	})
 	addr, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
 		t.Fatalf("dbus-daemon printed no address: %v", err)
 	}
-	addr = strings.TrimSpace(addr)
-	t.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
-	return addr
+	return strings.TrimSpace(addr)
 }
 
 const (
@@ -75,7 +128,13 @@ type SpotifyApp struct {
 // test ends or Quit.
 func NewSpotifyApp(t testing.TB, name string) *SpotifyApp {
 	t.Helper()
-	conn, err := dbus.ConnectSessionBus()
+	return NewSpotifyAppOn(t, os.Getenv("DBUS_SESSION_BUS_ADDRESS"), name)
+}
+
+// NewSpotifyAppOn is NewSpotifyApp on the bus at addr.
+func NewSpotifyAppOn(t testing.TB, addr, name string) *SpotifyApp {
+	t.Helper()
+	conn, err := dbus.Connect(addr)
 	if err != nil {
 		t.Fatalf("fake Spotify app: %v", err)
 	}
