@@ -87,8 +87,9 @@ func (f *fakeBackend) Status(ctx context.Context) api.Status {
 		Track: &api.TrackInfo{SpotifyID: "t2", Title: title, Artists: []string{"Can"}, Album: "Tago Mago",
 			DurationMs: 1_100_000, LocalPath: "/music/Can/Halleluhwah.flac"},
 		Playlist: &api.PlaylistRef{ID: "pl1", Name: "Krautrock", Items: 4, PlayableOffline: 2},
-		Spotify:  api.SpotifyStatus{Connectivity: "offline", LastError: "dial tcp: i/o timeout"},
-		Library:  api.LibraryStatus{Tracks: 1234},
+		Spotify: api.SpotifyStatus{Connectivity: "offline", LastError: "dial tcp: i/o timeout",
+			App: &api.SpotifyApp{Name: "org.mpris.MediaPlayer2.spotify", Status: "Paused", TrackID: "t2"}},
+		Library: api.LibraryStatus{Tracks: 1234},
 	}
 }
 
@@ -371,14 +372,19 @@ func TestPageInBrowser(t *testing.T) {
 		poll(`document.getElementById("live").dataset.state === "on"`),
 	)
 
-	var text struct{ Source, Conn, Toggle, Time string }
+	var text struct{ Source, Conn, Why, Toggle, Time string }
 	js(`({
 		Source: document.getElementById("source").textContent,
 		Conn: document.getElementById("conn").textContent,
+		Why: document.getElementById("why").textContent,
 		Toggle: document.getElementById("toggle").getAttribute("aria-label"),
 		Time: document.getElementById("time").textContent})`, &text)
 	if text.Source != "Your copy" || text.Conn != "Spotify offline" || text.Toggle != "Pause" || !strings.HasPrefix(text.Time, "1:0") {
 		t.Errorf("now playing shows %+v", text)
+	}
+	// Why, in words (no hover on a phone), and the Spotify app.
+	if want := "Spotify offline: dial tcp: i/o timeout · Spotify app on this computer: paused"; text.Why != want {
+		t.Errorf("the why line says %q, want %q", text.Why, want)
 	}
 
 	// Coverage bars are as wide as the API says.

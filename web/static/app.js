@@ -86,6 +86,14 @@
     conn.dataset.state = c;
     conn.textContent = CONN[c] || c;
     conn.title = s.spotify && s.spotify.last_error ? s.spotify.last_error : "Spotify connectivity";
+    // Why Spotify is not online, and the Spotify app on this computer, in
+    // words: a phone has no hover to show the badge's title.
+    const why = [];
+    if (c !== "online" && s.spotify && s.spotify.last_error) why.push((CONN[c] || c) + ": " + s.spotify.last_error);
+    const app = s.spotify && s.spotify.app;
+    if (app) why.push("Spotify app on this computer: " + String(app.status).toLowerCase());
+    $("why").textContent = why.join(" · ");
+    $("why").hidden = why.length === 0;
     const oe = $("output-error");
     oe.hidden = !s.output_error;
     oe.textContent = s.output_error ? "Audio output: " + s.output_error : "";
