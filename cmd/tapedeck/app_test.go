@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,11 +17,11 @@ import (
 // appRig is a connectRig whose Connect device is the Spotify app on this
 // computer: a fake app on a private session bus, playing what the fake
 // Web API says the device plays.
-func appRig(t *testing.T) (*connectRig, *mpristest.SpotifyApp) {
+func appRig(t testing.TB, env ...string) (*connectRig, *mpristest.SpotifyApp) {
 	t.Helper()
 	mpristest.StartBus(t)
 	app := mpristest.NewSpotifyApp(t, "org.mpris.MediaPlayer2.spotify")
-	r := newConnectRig(t, 30000, "immediately", "TAPEDECK_SPOTIFY_WATCH_APP", "true")
+	r := newConnectRig(t, 30000, "immediately", append([]string{"TAPEDECK_SPOTIFY_WATCH_APP", "true"}, env...)...)
 	r.playOnSpotify(0)
 	app.Play("t1", r.srv.PlayerState().Progress.Milliseconds())
 	eventually(t, "the daemon to see the app play", func() bool {
@@ -138,5 +140,53 @@ func TestAppPausedDuringOutage(t *testing.T) {
 	}
 	if !strings.Contains(st.Spotify.LastError, "paused") {
 		t.Errorf("cause %q, want it to say the app was paused", st.Spotify.LastError)
+	}
+}
+
+// BenchmarkStallDetection measures, from the moment Spotify's audio stops
+// while it still says it plays, to the first local sample written: as the
+// Web API alone sees it (its position stops moving), and as the Spotify
+// app on this computer shows it over MPRIS (the Web API unaware).
+func BenchmarkStallDetection(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		rig  func(b *testing.B, out string) (*connectRig, func())
+	}{
+		{"web-api", func(b *testing.B, out string) (*connectRig, func()) {
+			r := newConnectRig(b, 60000, "never", "TAPEDECK_PLAYER_OUTPUT", "pipe:"+out)
+			r.playOnSpotify(0)
+			return r, func() { r.srv.Outage(spotifytest.Outage{Kind: spotifytest.OutageFreeze}) }
+		}},
+		{"app", func(b *testing.B, out string) (*connectRig, func()) {
+			r, app := appRig(b, "TAPEDECK_PLAYER_OUTPUT", "pipe:"+out)
+			return r, app.Freeze
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var detect time.Duration
+			for range b.N {
+				b.StopTimer()
+				out := filepath.Join(b.TempDir(), "out.pcm")
+				if err := os.WriteFile(out, nil, 0o644); err != nil {
+					b.Fatal(err)
+				}
+				r, stall := tc.rig(b, out)
+				time.Sleep(2 * time.Second)
+				b.StartTimer()
+				cut := time.Now()
+				stall()
+				for {
+					if fi, err := os.Stat(out); err == nil && fi.Size() > 0 {
+						break
+					}
+					time.Sleep(2 * time.Millisecond)
+				}
+				detect += time.Since(cut)
+				if st := statusOf(b, r.c); st.Source != "local" {
+					b.Fatalf("local samples but source %s", st.Source)
+				}
+			}
+			b.ReportMetric(float64((detect / time.Duration(b.N)).Milliseconds()), "ms-to-first-local-sample")
+		})
 	}
 }
