@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -21,7 +22,9 @@ func appRig(t testing.TB, env ...string) (*connectRig, *mpristest.SpotifyApp) {
 	t.Helper()
 	mpristest.StartBus(t)
 	app := mpristest.NewSpotifyApp(t, "org.mpris.MediaPlayer2.spotify")
-	r := newConnectRig(t, 30000, "immediately", append([]string{"TAPEDECK_SPOTIFY_WATCH_APP", "true"}, env...)...)
+	// tapedeck's own MPRIS player goes on the same private bus.
+	r := newConnectRig(t, 30000, "immediately", append([]string{"TAPEDECK_SPOTIFY_WATCH_APP", "true",
+		"TAPEDECK_PLAYER_MPRIS", "true", "TAPEDECK_PLAYER_MPRIS_BUS", "session"}, env...)...)
 	r.playOnSpotify(0)
 	app.Play("t1", r.srv.PlayerState().Progress.Milliseconds())
 	eventually(t, "the daemon to see the app play", func() bool {
@@ -76,6 +79,13 @@ func TestAppHoldsFailoverUntilItsAudioStops(t *testing.T) {
 	eventually(t, "the app paused over D-Bus", func() bool { return slices.Contains(app.Calls(), "Pause") })
 	if status, _, _ := app.State(); status != "Paused" {
 		t.Errorf("app %s after the fail-over, want Paused", status)
+	}
+	// The same bus as playerctl sees it: tapedeck plays, the app is paused.
+	for player, want := range map[string]string{"tapedeck": "Playing", "spotify": "Paused"} {
+		out, err := exec.Command("playerctl", "-p", player, "status").CombinedOutput()
+		if got := strings.TrimSpace(string(out)); err != nil || got != want {
+			t.Errorf("playerctl -p %s status = %q (%v), want %s", player, got, err, want)
+		}
 	}
 
 	// The app starts again by itself while tapedeck plays: paused again.

@@ -35,8 +35,10 @@ func startDaemon(t testing.TB, c *cli) func() error {
 		c.env["TAPEDECK_PLAYER_OUTPUT"] = "null"
 	}
 	// Tests must not register on the desktop's session bus (mpris/ has its
-	// own tests on a private bus).
-	c.env["TAPEDECK_PLAYER_MPRIS"] = "false"
+	// own tests on a private bus; a test with its own bus may set these).
+	if _, ok := c.env["TAPEDECK_PLAYER_MPRIS"]; !ok {
+		c.env["TAPEDECK_PLAYER_MPRIS"] = "false"
+	}
 	if _, ok := c.env["TAPEDECK_SPOTIFY_WATCH_APP"]; !ok {
 		c.env["TAPEDECK_SPOTIFY_WATCH_APP"] = "false" // nor watch the desktop's Spotify app
 	}
