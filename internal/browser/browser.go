@@ -30,12 +30,12 @@ type Browser struct {
 }
 
 // Start launches Chromium with a phone's viewport, a throwaway profile and
-// none of its own network traffic, and stops it when t ends. It skips t
-// when Chromium is not installed.
+// none of its own network traffic, and stops it when t ends. Without
+// Chromium t fails, naming the package to install: `make test` installs it.
 func Start(t testing.TB, timeout time.Duration) *Browser {
 	t.Helper()
 	if _, err := os.Stat(Chromium); err != nil {
-		t.Skipf("%s is needed to test the web page: apt-get install -y chromium (%v)", Chromium, err)
+		t.Fatalf("%s is needed to test the web page: make test-deps (apt-get install -y chromium): %v", Chromium, err)
 	}
 	// Not t.TempDir: Chromium's helpers may still write to it as it exits.
 	profile, err := os.MkdirTemp("", "tapedeck-chromium-")
