@@ -80,16 +80,39 @@ func equalFold(a, b string) bool {
 // PlayPlaylist starts playlistID on the device at the entry trackURI (or
 // at index when trackURI is ""), positionMs into it.
 func (c *Client) PlayPlaylist(ctx context.Context, deviceID, playlistID, trackURI string, index int, positionMs int64) error {
-	ctxURI := spotifyapi.URI("spotify:playlist:" + playlistID)
+	return c.PlayContext(ctx, deviceID, "spotify:playlist:"+playlistID, trackURI, index, positionMs)
+}
+
+// PlayContext starts a context (a playlist, an album, an artist: its
+// spotify: URI) on the device at the entry trackURI (or at index when
+// trackURI is ""), positionMs into it.
+func (c *Client) PlayContext(ctx context.Context, deviceID, contextURI, trackURI string, index int, positionMs int64) error {
+	ctxURI := spotifyapi.URI(contextURI)
 	opt := &spotifyapi.PlayOptions{PlaybackContext: &ctxURI, PositionMs: spotifyapi.Numeric(positionMs)}
-	if deviceID != "" {
-		id := spotifyapi.ID(deviceID)
-		opt.DeviceID = &id
-	}
 	if trackURI != "" {
 		opt.PlaybackOffset = &spotifyapi.PlaybackOffset{URI: spotifyapi.URI(trackURI)}
 	} else {
 		opt.PlaybackOffset = &spotifyapi.PlaybackOffset{Position: &index}
+	}
+	return c.play(ctx, deviceID, opt)
+}
+
+// PlayTracks plays a list of tracks (spotify:track: URIs) without a
+// context, from the first, positionMs into it. It is how Liked Songs
+// plays: the Web API has no context for them (a context_uri for the
+// collection is refused as "Non supported context uri").
+func (c *Client) PlayTracks(ctx context.Context, deviceID string, trackURIs []string, positionMs int64) error {
+	uris := make([]spotifyapi.URI, len(trackURIs))
+	for i, u := range trackURIs {
+		uris[i] = spotifyapi.URI(u)
+	}
+	return c.play(ctx, deviceID, &spotifyapi.PlayOptions{URIs: uris, PositionMs: spotifyapi.Numeric(positionMs)})
+}
+
+func (c *Client) play(ctx context.Context, deviceID string, opt *spotifyapi.PlayOptions) error {
+	if deviceID != "" {
+		id := spotifyapi.ID(deviceID)
+		opt.DeviceID = &id
 	}
 	if err := c.api.PlayOpt(ctx, opt); err != nil {
 		return fmt.Errorf("Spotify play: %w", err)

@@ -109,6 +109,9 @@ func (d *daemon) Play(ctx context.Context, req api.PlayRequest) error {
 	if err := d.engine.Play(start); err != nil {
 		return err
 	}
+	d.mu.Lock()
+	d.conn.single = false // the listener chose: no longer the copy of Spotify's one track
+	d.mu.Unlock()
 	d.setSource("local")
 	if req.PositionMs > 0 {
 		return d.engine.SeekMs(req.PositionMs)

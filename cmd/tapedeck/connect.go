@@ -10,8 +10,10 @@ import (
 	spotifyapi "github.com/zmb3/spotify/v2"
 
 	"github.com/tapedeck/tapedeck/api"
+	"github.com/tapedeck/tapedeck/cache"
 	"github.com/tapedeck/tapedeck/failover"
 	"github.com/tapedeck/tapedeck/mpris"
+	"github.com/tapedeck/tapedeck/player"
 	tdsync "github.com/tapedeck/tapedeck/sync"
 )
 
@@ -25,7 +27,10 @@ type connect struct {
 
 	last      *spotifyapi.PlayerState // the last good poll
 	lastAt    time.Time
-	context   string    // playlist id Spotify played, from the last poll
+	context   string    // synced playlist Spotify plays (cache.LikedID for Liked Songs), "" for anything else
+	ctxURI    string    // the context URI Spotify reported ("" for none), to hand back to an unsynced one
+	likedOurs bool      // tapedeck started Liked Songs as a list of tracks: a poll shows no context
+	single    bool      // failed over to the local copy of one track, outside any synced playlist
 	localFrom time.Time // when the fail-over started playing locally
 	device    string    // device id to hand back to
 	failed    bool      // playing locally because of an outage
@@ -155,9 +160,8 @@ func (d *daemon) pollOnce(ctx context.Context) {
 		d.conn.last, d.conn.lastAt = st, obs.At
 		if st != nil {
 			d.conn.device = string(st.Device.ID)
-			if id, ok := strings.CutPrefix(string(st.PlaybackContext.URI), "spotify:playlist:"); ok {
-				d.conn.context = id
-			}
+			d.conn.ctxURI = string(st.PlaybackContext.URI)
+			d.conn.context = d.conn.contextOf(d.conn.ctxURI)
 		}
 	}
 	d.mu.Unlock()
@@ -167,6 +171,80 @@ func (d *daemon) pollOnce(ctx context.Context) {
 	if err == nil && st != nil && st.Playing {
 		d.guardOverlap(ctx)
 	}
+}
+
+// contextOf is the synced playlist a poll's context URI names: the
+// playlist's id, cache.LikedID for Liked Songs (which some clients report
+// as spotify:user:ID:collection, and which tapedeck starts as a list of
+// tracks, with no context), or "" for anything else (an album, an artist,
+// a list of tracks someone else started): never the previous one.
+func (c *connect) contextOf(uri string) string {
+	if id, ok := strings.CutPrefix(uri, "spotify:playlist:"); ok {
+		c.likedOurs = false
+		return id
+	}
+	if isCollection(uri) || (uri == "" && c.likedOurs) {
+		return cache.LikedID
+	}
+	c.likedOurs = false
+	return ""
+}
+
+// isCollection reports a Liked Songs context URI.
+func isCollection(uri string) bool {
+	if strings.HasPrefix(uri, "spotify:collection") {
+		return true
+	}
+	rest, ok := strings.CutPrefix(uri, "spotify:user:")
+	return ok && strings.HasSuffix(rest, ":collection")
+}
+
+// likedWindow is how many Liked Songs entries a start on Spotify sends as
+// track URIs; the Web API documents no limit, and apps that do this send
+// a page or two.
+const likedWindow = 100
+
+// startOnSpotify starts a synced playlist on the device: at the entry
+// with trackID, positionMs into it, or when trackID is "" at entry index
+// from its start. Liked Songs go as a list of tracks from that entry on.
+func (d *daemon) startOnSpotify(ctx context.Context, cmd *tdsync.Client, device, playlistID string, index int, trackID string, positionMs int64) error {
+	if playlistID != cache.LikedID {
+		uri := ""
+		if trackID != "" {
+			uri = "spotify:track:" + trackID
+		}
+		err := cmd.PlayPlaylist(ctx, device, playlistID, uri, index, positionMs)
+		if err == nil {
+			d.mu.Lock()
+			d.conn.likedOurs = false
+			d.mu.Unlock()
+		}
+		return err
+	}
+	items, err := d.store.PlaylistItems(ctx, cache.LikedID)
+	if err != nil {
+		return err
+	}
+	var uris []string
+	for _, it := range items {
+		if it.Track == nil || it.Track.ID == "" || it.Position < index || (trackID != "" && len(uris) == 0 && it.Track.ID != trackID) {
+			continue
+		}
+		uris = append(uris, "spotify:track:"+it.Track.ID)
+		if len(uris) == likedWindow {
+			break
+		}
+	}
+	if len(uris) == 0 {
+		return fmt.Errorf("%w: no track of Liked Songs at or after entry %d", api.ErrNoTrack, index)
+	}
+	if err := cmd.PlayTracks(ctx, device, uris, positionMs); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.conn.likedOurs = true
+	d.mu.Unlock()
+	return nil
 }
 
 // fillError turns a failed call into what the monitor needs.
@@ -280,10 +358,16 @@ func (d *daemon) failOver(ctx context.Context) {
 	shuffle := d.conn.last != nil && d.conn.last.ShuffleState
 	d.mu.Unlock()
 	start, seek, err := d.loadFrom(ctx, playlistID, trackID)
+	single := false
 	if err != nil {
-		d.log.Error("cannot fail over to local files", "err", err)
-		d.events.publish("error", map[string]string{"error": "fail-over: " + err.Error()})
-		return
+		// Not a synced playlist (an album, an artist, tracks started
+		// elsewhere): your copy of the track itself, if you have one.
+		if start, seek, err = d.loadTrack(ctx, trackID); err != nil {
+			d.log.Error("cannot fail over to local files", "err", err)
+			d.events.publish("error", map[string]string{"error": "fail-over: " + err.Error()})
+			return
+		}
+		single = true
 	}
 	d.engine.SetShuffle(shuffle) // as Spotify had it
 	d.pauseApp(ctx)              // never two sources at once, even without the network
@@ -296,6 +380,7 @@ func (d *daemon) failOver(ctx context.Context) {
 	}
 	d.mu.Lock()
 	d.source, d.conn.failed, d.conn.handback, d.conn.localFrom = "local", true, false, d.now()
+	d.conn.single = single
 	d.metrics.ObserveFailover(d.now().Sub(d.conn.mon.Since())) // from the outage's detection
 	d.mu.Unlock()
 	d.events.publish("source", map[string]any{"source": "local", "track": trackID, "position_ms": pos})
@@ -314,12 +399,15 @@ func (d *daemon) loadFrom(ctx context.Context, playlistID, trackID string) (star
 	if err != nil {
 		return 0, false, err
 	}
-	from := 0
+	from := -1
 	for _, it := range items {
 		if it.Track != nil && it.Track.ID == trackID {
 			from = it.Position
 			break
 		}
+	}
+	if from < 0 {
+		return 0, false, fmt.Errorf("the track Spotify played is not in the synced playlist")
 	}
 	if _, err := d.load(ctx, api.PlayRequest{Playlist: playlistID}); err != nil {
 		return 0, false, err
@@ -353,6 +441,23 @@ func (d *daemon) pauseApp(ctx context.Context) {
 	d.log.Info("paused the Spotify app on this computer", "name", app.Name)
 }
 
+// loadTrack queues the local copy of one Spotify track alone.
+func (d *daemon) loadTrack(ctx context.Context, trackID string) (start int, seek bool, err error) {
+	path := d.localPathOf(ctx, trackID)
+	if path == "" {
+		return 0, false, fmt.Errorf("Spotify played something tapedeck does not sync (an album, an artist), and its current track has no local copy")
+	}
+	if _, err := d.load(ctx, api.PlayRequest{Paths: []string{path}}); err != nil {
+		return 0, false, err
+	}
+	d.mu.Lock()
+	if len(d.queueMeta) == 1 {
+		d.queueMeta[0].SpotifyID = trackID
+	}
+	d.mu.Unlock()
+	return 0, true, nil
+}
+
 // quietSpotify pauses Spotify, best effort, so it cannot come back by
 // itself on top of the local playback: the app on this computer over
 // D-Bus, and the Connect device through the Web API.
@@ -375,6 +480,13 @@ func (d *daemon) pauseDevice(ctx context.Context) {
 
 // handBack returns to Spotify per spotify.handback.
 func (d *daemon) handBack(ctx context.Context) {
+	d.mu.Lock()
+	single := d.conn.single
+	d.mu.Unlock()
+	if single && d.cfg.Spotify.Handback != "never" {
+		d.handBackSingle(ctx)
+		return
+	}
 	switch d.cfg.Spotify.Handback {
 	case "never":
 		d.mu.Lock()
@@ -388,6 +500,52 @@ func (d *daemon) handBack(ctx context.Context) {
 		d.conn.handback = true
 		d.mu.Unlock()
 	}
+}
+
+// handBackSingle returns to what Spotify played when it failed over to
+// the local copy of one track (an album, an artist: no synced playlist
+// tells what comes next): Spotify's context, or the track alone, at the
+// same track and position, as soon as Spotify is steady, whatever the
+// policy but never. If the copy already ended, the listener decides.
+func (d *daemon) handBackSingle(ctx context.Context) {
+	st := d.engine.Status()
+	d.mu.Lock()
+	cmd, device, ctxURI := d.conn.cmd, d.conn.device, d.conn.ctxURI
+	trackID := ""
+	if len(d.queueMeta) == 1 {
+		trackID = d.queueMeta[0].SpotifyID
+	}
+	d.conn.failed, d.conn.single = false, false
+	d.mu.Unlock()
+	if cmd == nil || trackID == "" || st.State == player.StateStopped {
+		d.mu.Lock()
+		d.source = "none"
+		d.mu.Unlock()
+		d.log.Info("Spotify is back; your copy of the track ended before it: nothing to hand back")
+		return
+	}
+	d.engine.Stop() // never two sources at once: local stops first
+	uri := "spotify:track:" + trackID
+	var err error
+	if ctxURI != "" {
+		err = cmd.PlayContext(ctx, device, ctxURI, uri, 0, st.PositionMs)
+	} else {
+		err = cmd.PlayTracks(ctx, device, []string{uri}, st.PositionMs)
+	}
+	if err != nil {
+		d.log.Warn("hand-back to Spotify failed; staying local", "err", err)
+		d.mu.Lock()
+		d.conn.failed, d.conn.single = true, true
+		d.mu.Unlock()
+		d.engine.Play(0)
+		d.engine.SeekMs(st.PositionMs)
+		return
+	}
+	d.mu.Lock()
+	d.source, d.conn.last = "spotify", nil
+	d.mu.Unlock()
+	d.events.publish("source", map[string]any{"source": "spotify", "track": trackID, "position_ms": st.PositionMs})
+	d.log.Info("handed back to Spotify", "context", ctxURI, "track", trackID, "position_ms", st.PositionMs)
 }
 
 // toSpotify stops local playback and starts Spotify: at queue entry i's
@@ -409,9 +567,9 @@ func (d *daemon) toSpotify(ctx context.Context, i int, positionMs int64, next bo
 	d.engine.Stop() // never two sources at once: local stops first
 	var err error
 	if next {
-		err = cmd.PlayPlaylist(ctx, device, playlist.ID, "", pos+1, 0)
+		err = d.startOnSpotify(ctx, cmd, device, playlist.ID, pos+1, "", 0)
 	} else {
-		err = cmd.PlayPlaylist(ctx, device, playlist.ID, "spotify:track:"+trackID, 0, positionMs)
+		err = d.startOnSpotify(ctx, cmd, device, playlist.ID, 0, trackID, positionMs)
 	}
 	if err != nil {
 		d.log.Warn("hand-back to Spotify failed; staying local", "err", err)
@@ -474,7 +632,7 @@ func (d *daemon) spotifyPlay(ctx context.Context, req api.PlayRequest) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", api.ErrNoTrack, err)
 	}
-	if err := cmd.PlayPlaylist(ctx, string(dev.ID), p.ID, "", req.Index, req.PositionMs); err != nil {
+	if err := d.startOnSpotify(ctx, cmd, string(dev.ID), p.ID, req.Index, "", req.PositionMs); err != nil {
 		return err
 	}
 	d.engine.Stop()

@@ -27,6 +27,13 @@ type connectRig struct {
 
 func newConnectRig(t testing.TB, trackMs int, handback string, env ...string) *connectRig {
 	t.Helper()
+	return newConnectRigWith(t, trackMs, handback, nil, env...)
+}
+
+// newConnectRigWith is newConnectRig with setup run on the fake Spotify
+// before the sync (Liked Songs, albums).
+func newConnectRigWith(t testing.TB, trackMs int, handback string, setup func(*spotifytest.Server), env ...string) *connectRig {
+	t.Helper()
 	c := newCLI(t)
 	for i := 0; i+1 < len(env); i += 2 {
 		c.env[env[i]] = env[i+1]
@@ -47,6 +54,9 @@ func newConnectRig(t testing.TB, trackMs int, handback string, env ...string) *c
 		items = append(items, spotifytest.Item{AddedAt: time.Now(), Track: sp(id, title, "Artist", "Album", trackMs, isrc)})
 	}
 	srv.AddPlaylist(spotifytest.Playlist{ID: "pl", Name: "Road", Items: items})
+	if setup != nil {
+		setup(srv)
+	}
 	linked(t, c, srv)
 	c.env["TAPEDECK_SPOTIFY_SYNC_INTERVAL"] = "0"
 	c.env["TAPEDECK_SPOTIFY_POLL_INTERVAL"] = "500ms"

@@ -73,8 +73,10 @@ type Playback struct {
 	// the first one added.
 	DeviceID string
 	// PlaylistID is the context: a playlist of the fake. Exactly one of
-	// PlaylistID and URIs is set.
+	// PlaylistID, AlbumID and URIs is set.
 	PlaylistID string
+	// AlbumID is the context: an album added with AddAlbum.
+	AlbumID string
 	// URIs are track URIs ("spotify:track:ID") of tracks in the fake's
 	// playlists or Liked Songs, played without a context.
 	URIs []string
@@ -114,10 +116,10 @@ type player struct {
 	devices []Device
 	active  string // ID of the active device, "" when none
 
-	ctxID string // playlist ID, "" when playing URIs
-	items []Item // the context's entries as they were when playback started
-	order []int  // play order: indexes into items of the playable entries
-	pos   int    // index into order; -1 when nothing is loaded
+	ctxURI string // "spotify:playlist:ID" or "spotify:album:ID"; "" when playing URIs
+	items  []Item // the context's entries as they were when playback started
+	order  []int  // play order: indexes into items of the playable entries
+	pos    int    // index into order; -1 when nothing is loaded
 
 	playing  bool
 	progress time.Duration // position at anchor
@@ -207,9 +209,12 @@ func (s *Server) SetPlaying(pb Playback) error {
 		return fmt.Errorf("spotifytest: no device %q", dev)
 	}
 	var err error
-	if pb.PlaylistID != "" {
+	switch {
+	case pb.PlaylistID != "":
 		err = s.loadPlaylist(pb.PlaylistID, pb.Index, "")
-	} else {
+	case pb.AlbumID != "":
+		err = s.loadAlbum(pb.AlbumID, pb.Index, "")
+	default:
 		err = s.loadURIs(pb.URIs, pb.Index, "")
 	}
 	if err != nil {
@@ -242,9 +247,7 @@ func (s *Server) PlayerState() PlayerState {
 		DeviceID: p.active, Index: -1, Progress: p.progress, IsPlaying: p.playing,
 		Shuffle: p.shuffle, Repeat: p.repeat, Changed: p.changed, Outage: p.outage.Kind,
 	}
-	if p.ctxID != "" {
-		st.ContextURI = "spotify:playlist:" + p.ctxID
-	}
+	st.ContextURI = p.ctxURI
 	if it := p.current(); it != nil {
 		st.Index, st.ItemURI = p.order[p.pos], itemURI(*it)
 	}
@@ -301,7 +304,27 @@ func (s *Server) loadPlaylist(id string, index int, uri string) error {
 	if !ok {
 		return errContextNotFound
 	}
-	return s.pl.load(id, pl.Items, index, uri)
+	return s.pl.load("spotify:playlist:"+id, pl.Items, index, uri)
+}
+
+// AddAlbum adds an album the player can play as a context (albums are
+// not synced: tapedeck only meets them in the player's state).
+func (s *Server) AddAlbum(id string, tracks []Item) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.albums == nil {
+		s.albums = map[string][]Item{}
+	}
+	s.albums[id] = slices.Clone(tracks)
+}
+
+// loadAlbum makes an album the context. Callers hold s.mu.
+func (s *Server) loadAlbum(id string, index int, uri string) error {
+	items, ok := s.albums[id]
+	if !ok {
+		return errContextNotFound
+	}
+	return s.pl.load("spotify:album:"+id, items, index, uri)
 }
 
 // loadURIs plays tracks of the fake's catalogue without a context.
@@ -346,7 +369,7 @@ func (s *Server) findTrack(id string) *Track {
 
 // load replaces the context; index (or the entry with URI uri, when set)
 // is where to start, moving on to the next playable entry.
-func (p *player) load(ctxID string, items []Item, index int, uri string) error {
+func (p *player) load(ctxURI string, items []Item, index int, uri string) error {
 	if uri != "" {
 		index = slices.IndexFunc(items, func(it Item) bool { return itemURI(it) == uri })
 	}
@@ -357,7 +380,7 @@ func (p *player) load(ctxID string, items []Item, index int, uri string) error {
 	if start < 0 {
 		return errNothingPlayable
 	}
-	p.ctxID, p.items = ctxID, slices.Clone(items)
+	p.ctxURI, p.items = ctxURI, slices.Clone(items)
 	p.reorder(index + start)
 	return nil
 }

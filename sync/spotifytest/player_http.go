@@ -247,10 +247,17 @@ func (s *Server) loadContext(uri string, index int, offsetURI string) error {
 	if id, ok := strings.CutPrefix(uri, "spotify:playlist:"); ok {
 		return s.loadPlaylist(id, index, offsetURI)
 	}
+	if id, ok := strings.CutPrefix(uri, "spotify:album:"); ok {
+		return s.loadAlbum(id, index, offsetURI)
+	}
+	if isCollection(uri) {
+		// What Spotify answers for Liked Songs as a context.
+		return badRequest("Non supported context uri")
+	}
 	if !strings.HasPrefix(uri, "spotify:") {
 		return badRequest("Invalid context uri")
 	}
-	// Albums, artists and shows are not part of the fake's catalogue.
+	// Artists and shows are not part of the fake's catalogue.
 	return errContextNotFound
 }
 
@@ -353,4 +360,14 @@ func (s *Server) handleTransfer(r *http.Request, p *player, now time.Time) error
 		p.playing = true
 	}
 	return nil
+}
+
+// isCollection reports a Liked Songs URI ("spotify:user:ID:collection",
+// "spotify:collection:tracks").
+func isCollection(uri string) bool {
+	if strings.HasPrefix(uri, "spotify:collection") {
+		return true
+	}
+	rest, ok := strings.CutPrefix(uri, "spotify:user:")
+	return ok && strings.HasSuffix(rest, ":collection")
 }

@@ -3,6 +3,7 @@ package spotifytest
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -151,10 +152,10 @@ func (x render) currentlyPlaying(p *player, episodes bool) currentlyPlayingJSON 
 	if !p.changed.IsZero() {
 		j.Timestamp = p.changed.UnixMilli()
 	}
-	if p.ctxID != "" && cur != nil {
+	if kind, id, ok := splitURI(p.ctxURI); ok && cur != nil {
 		j.Context = &contextJSON{
-			ExternalURLs: openURL("playlist", p.ctxID), Href: x.api + "/playlists/" + p.ctxID,
-			Type: "playlist", URI: "spotify:playlist:" + p.ctxID,
+			ExternalURLs: openURL(kind, id), Href: x.api + "/" + kind + "s/" + id,
+			Type: kind, URI: p.ctxURI,
 		}
 	}
 	d := &j.Actions.Disallows
@@ -167,4 +168,14 @@ func (x render) currentlyPlaying(p *player, episodes bool) currentlyPlayingJSON 
 		d.Pausing = true
 	}
 	return j
+}
+
+// splitURI splits "spotify:playlist:ID" into its kind and id.
+func splitURI(uri string) (kind, id string, ok bool) {
+	rest, ok := strings.CutPrefix(uri, "spotify:")
+	if !ok {
+		return "", "", false
+	}
+	kind, id, ok = strings.Cut(rest, ":")
+	return kind, id, ok && id != ""
 }

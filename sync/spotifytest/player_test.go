@@ -363,6 +363,8 @@ func TestCommandErrors(t *testing.T) {
 		{"PUT", "/me/player/play", map[string]any{"context_uri": "spotify:playlist:mix", "uris": []string{"spotify:track:a"}}, 400, "Only one"},
 		{"PUT", "/me/player/play", map[string]any{"context_uri": "spotify:playlist:mix", "offset": map[string]any{"position": 6}}, 400, "Invalid offset"},
 		{"PUT", "/me/player/play", map[string]any{"uris": []string{"spotify:album:x"}}, 400, "Invalid track uri"},
+		{"PUT", "/me/player/play", map[string]any{"context_uri": "spotify:user:me:collection"}, 400, "Non supported context uri"},
+		{"PUT", "/me/player/play", map[string]any{"context_uri": "spotify:album:nope"}, 404, "Context not found"},
 		{"PUT", "/me/player", map[string]any{"device_ids": []string{"phone", "laptop"}}, 400, "Only one device"},
 		{"PUT", "/me/player", map[string]any{"device_ids": []string{"toaster"}}, 404, "Device not found"},
 	}
@@ -419,5 +421,27 @@ func TestPlayerRoutesFaultsAndCounts(t *testing.T) {
 	ok(t, srv, "PUT", "/me/player/play?device_id=laptop", token, body)
 	if n := srv.Requests("PUT /v1/me/player/play"); n != 2 {
 		t.Errorf("requests %d", n)
+	}
+}
+
+// An album plays as a context: its URI in the state, and in /me/player a
+// context of type album with the album's href.
+func TestAlbumContext(t *testing.T) {
+	srv, _, token := playerServer(t)
+	srv.AddAlbum("alb", []spotifytest.Item{timed("d", 30000), timed("e", 45000)})
+	ok(t, srv, "PUT", "/me/player/play?device_id=laptop", token, map[string]any{"context_uri": "spotify:album:alb",
+		"offset": map[string]any{"uri": "spotify:track:e"}, "position_ms": 5000})
+	if st := srv.PlayerState(); st.ContextURI != "spotify:album:alb" || st.ItemURI != "spotify:track:e" {
+		t.Errorf("album: %+v", st)
+	}
+	ctx, _ := getObj(t, srv.APIURL()+"/me/player", token)["context"].(map[string]any)
+	if ctx["type"] != "album" || ctx["uri"] != "spotify:album:alb" || ctx["href"] != srv.APIURL()+"/albums/alb" {
+		t.Errorf("context = %v", ctx)
+	}
+	if err := srv.SetPlaying(spotifytest.Playback{AlbumID: "alb"}); err != nil {
+		t.Fatal(err)
+	}
+	if st := srv.PlayerState(); st.ContextURI != "spotify:album:alb" || st.ItemURI != "spotify:track:d" {
+		t.Errorf("SetPlaying album: %+v", st)
 	}
 }

@@ -86,6 +86,7 @@ type Server struct {
 	order     []string // playlist IDs as /me/playlists lists them
 	playlists map[string]*Playlist
 	liked     []Item
+	albums    map[string][]Item // album contexts the player can play (AddAlbum)
 	auth      authState
 	faults    map[string][]*faultState
 	counts    map[string]int
