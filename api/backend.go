@@ -59,6 +59,11 @@ type Backend interface {
 	Previous(ctx context.Context) error
 	Seek(ctx context.Context, positionMs int64) error
 	SetVolume(ctx context.Context, volume int) error
+	// SetShuffle turns shuffle on or off, on whatever plays (Spotify or
+	// the local player).
+	SetShuffle(ctx context.Context, on bool) error
+	// SetRepeat sets the repeat mode: "off", "all" or "one".
+	SetRepeat(ctx context.Context, mode string) error
 	Queue(ctx context.Context) (Queue, error)
 	SetQueue(ctx context.Context, req PlayRequest) error
 

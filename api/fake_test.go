@@ -68,6 +68,10 @@ func (f *fakeBackend) Next(ctx context.Context) error                  { return 
 func (f *fakeBackend) Previous(ctx context.Context) error              { return f.record("Previous", nil) }
 func (f *fakeBackend) Seek(ctx context.Context, ms int64) error        { return f.record("Seek", ms) }
 func (f *fakeBackend) SetVolume(ctx context.Context, v int) error      { return f.record("SetVolume", v) }
+func (f *fakeBackend) SetShuffle(ctx context.Context, on bool) error {
+	return f.record("SetShuffle", on)
+}
+func (f *fakeBackend) SetRepeat(ctx context.Context, m string) error { return f.record("SetRepeat", m) }
 func (f *fakeBackend) SetQueue(ctx context.Context, req PlayRequest) error {
 	return f.record("SetQueue", req)
 }

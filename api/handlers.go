@@ -239,6 +239,46 @@ func (s *Server) volume(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+func (s *Server) shuffle(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Shuffle *bool `json:"shuffle"`
+	}
+	err := decode(r, &req)
+	switch {
+	case err != nil:
+	case req.Shuffle == nil:
+		err = badField("shuffle", "is required (true or false)")
+	default:
+		err = s.b.SetShuffle(r.Context(), *req.Shuffle)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) repeat(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Repeat *string `json:"repeat"`
+	}
+	err := decode(r, &req)
+	switch {
+	case err != nil:
+	case req.Repeat == nil:
+		err = badField("repeat", `is required ("off", "all" or "one")`)
+	case *req.Repeat != "off" && *req.Repeat != "all" && *req.Repeat != "one":
+		err = badField("repeat", `must be "off", "all" or "one"`)
+	default:
+		err = s.b.SetRepeat(r.Context(), *req.Repeat)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 func (s *Server) queue(w http.ResponseWriter, r *http.Request) {
 	q, err := s.b.Queue(r.Context())
 	if err != nil {

@@ -31,6 +31,8 @@ var routeTable = []route{
 	{"POST", "/player/previous", (*Server).previous},
 	{"POST", "/player/seek", (*Server).seek},
 	{"PUT", "/player/volume", (*Server).volume},
+	{"PUT", "/player/shuffle", (*Server).shuffle},
+	{"PUT", "/player/repeat", (*Server).repeat},
 	{"GET", "/queue", (*Server).queue},
 	{"PUT", "/queue", (*Server).setQueue},
 

@@ -169,6 +169,8 @@ func TestRoutes(t *testing.T) {
 		{"POST", "/api/v1/player/previous", "", 204, "", "Previous", nil, ""},
 		{"POST", "/api/v1/player/seek", `{"position_ms":90000}`, 204, "", "Seek", int64(90000), ""},
 		{"PUT", "/api/v1/player/volume", `{"volume":0}`, 204, "", "SetVolume", 0, ""},
+		{"PUT", "/api/v1/player/shuffle", `{"shuffle":true}`, 204, "", "SetShuffle", true, ""},
+		{"PUT", "/api/v1/player/repeat", `{"repeat":"one"}`, 204, "", "SetRepeat", "one", ""},
 		{"GET", "/api/v1/queue", "", 200, "application/json", "Queue", nil, `"entries":[]`},
 		{"PUT", "/api/v1/queue", `{"paths":["/m/a.flac"]}`, 204, "", "SetQueue", PlayRequest{Paths: []string{"/m/a.flac"}}, ""},
 		{"GET", "/api/v1/playlists", "", 200, "application/json", "Playlists", nil, "[]"},
@@ -197,6 +199,9 @@ func TestRoutes(t *testing.T) {
 		{"POST", "/api/v1/player/seek", `{}`, 400, "application/json", "", nil, `field \"position_ms\" is required`},
 		{"POST", "/api/v1/player/seek", `{"position_ms":-5}`, 400, "application/json", "", nil, `position_ms`},
 		{"PUT", "/api/v1/player/volume", `{"volume":101}`, 400, "application/json", "", nil, `field \"volume\" must be from 0 to 100`},
+		{"PUT", "/api/v1/player/shuffle", `{}`, 400, "application/json", "", nil, `field \"shuffle\" is required`},
+		{"PUT", "/api/v1/player/shuffle", `{"shuffle":"yes"}`, 400, "application/json", "", nil, `field \"shuffle\" must be true or false`},
+		{"PUT", "/api/v1/player/repeat", `{"repeat":"twice"}`, 400, "application/json", "", nil, `field \"repeat\" must be`},
 		{"PUT", "/api/v1/player/volume", `{"volume":null}`, 400, "application/json", "", nil, `field \"volume\" is required`},
 		{"PUT", "/api/v1/matches/x", `{"kind":"pin"}`, 400, "application/json", "", nil, `field \"path\" is required`},
 		{"PUT", "/api/v1/matches/x", `{"kind":"none","path":"/a"}`, 400, "application/json", "", nil, `field \"path\" must be absent`},
@@ -253,6 +258,7 @@ func TestEveryRouteServed(t *testing.T) {
 	bodies := map[string]string{
 		"/player/play": `{"paths":["/a"]}`, "/queue": `{"paths":["/a"]}`, "/player/seek": `{"position_ms":1}`,
 		"/player/volume": `{"volume":5}`, "/matches/{spotify_id}": `{"kind":"none"}`,
+		"/player/shuffle": `{"shuffle":false}`, "/player/repeat": `{"repeat":"all"}`,
 	}
 	for _, rt := range routeTable {
 		if rt.Path == "/events" {

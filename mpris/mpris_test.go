@@ -31,6 +31,8 @@ type fakeBackend struct {
 	PreviousFunc  func(ctx context.Context) error
 	SeekFunc      func(ctx context.Context, ms int64) error
 	SetVolumeFunc func(ctx context.Context, v int) error
+	SetShuffleFn  func(ctx context.Context, on bool) error
+	SetRepeatFn   func(ctx context.Context, mode string) error
 	SubscribeFunc func() (<-chan api.Event, func())
 }
 
@@ -45,7 +47,13 @@ func (f *fakeBackend) Next(ctx context.Context) error             { return f.Nex
 func (f *fakeBackend) Previous(ctx context.Context) error         { return f.PreviousFunc(ctx) }
 func (f *fakeBackend) Seek(ctx context.Context, ms int64) error   { return f.SeekFunc(ctx, ms) }
 func (f *fakeBackend) SetVolume(ctx context.Context, v int) error { return f.SetVolumeFunc(ctx, v) }
-func (f *fakeBackend) Subscribe() (<-chan api.Event, func())      { return f.SubscribeFunc() }
+func (f *fakeBackend) SetShuffle(ctx context.Context, on bool) error {
+	return f.SetShuffleFn(ctx, on)
+}
+func (f *fakeBackend) SetRepeat(ctx context.Context, mode string) error {
+	return f.SetRepeatFn(ctx, mode)
+}
+func (f *fakeBackend) Subscribe() (<-chan api.Event, func()) { return f.SubscribeFunc() }
 
 // recorder backs a fakeBackend: a status the test sets, the calls made,
 // and an event stream the test feeds.
@@ -101,6 +109,18 @@ func newFake(st api.Status) (*fakeBackend, *recorder) {
 			r.status.Volume = v
 			r.mu.Unlock()
 			return r.record(fmt.Sprintf("SetVolume %d", v))
+		},
+		SetShuffleFn: func(_ context.Context, on bool) error {
+			r.mu.Lock()
+			r.status.Shuffle = on
+			r.mu.Unlock()
+			return r.record(fmt.Sprintf("SetShuffle %v", on))
+		},
+		SetRepeatFn: func(_ context.Context, mode string) error {
+			r.mu.Lock()
+			r.status.Repeat = mode
+			r.mu.Unlock()
+			return r.record("SetRepeat " + mode)
 		},
 		SubscribeFunc: func() (<-chan api.Event, func()) { return r.events, func() {} },
 	}
@@ -181,6 +201,9 @@ func TestPlayerctl(t *testing.T) {
 		{[]string{"position", "10"}, []string{"Seek 10000"}},
 		{[]string{"position", "3+"}, []string{"Seek 8000"}},
 		{[]string{"volume", "0.5"}, []string{"SetVolume 50"}},
+		{[]string{"shuffle", "On"}, []string{"SetShuffle true"}},
+		{[]string{"loop", "Track"}, []string{"SetRepeat one"}},
+		{[]string{"loop", "Playlist"}, []string{"SetRepeat all"}},
 		{[]string{"open", "file:///music/a%20b.flac"}, []string{`Play ["/music/a b.flac"]`}},
 	} {
 		playerctl(t, tc.args...)
@@ -201,6 +224,8 @@ func TestPlayerctl(t *testing.T) {
 		{[]string{"status"}, "Paused"},
 		{[]string{"volume"}, "0.500000"},
 		{[]string{"position"}, "5.000000"},
+		{[]string{"shuffle"}, "On"},
+		{[]string{"loop"}, "Playlist"},
 	} {
 		if got := playerctl(t, tc.args...); got != tc.want {
 			t.Errorf("playerctl %s = %q, want %q", strings.Join(tc.args, " "), got, tc.want)

@@ -134,6 +134,35 @@ func (s *server) setVolume(c *prop.Change) *dbus.Error {
 	return nil
 }
 
+// setShuffle is the Shuffle property's Set.
+func (s *server) setShuffle(c *prop.Change) *dbus.Error {
+	on, ok := c.Value.(bool)
+	if !ok {
+		return dbus.MakeFailedError(errors.New("Shuffle is a boolean"))
+	}
+	ctx, cancel := s.call()
+	defer cancel()
+	if err := s.b.SetShuffle(ctx, on); err != nil {
+		return dbus.MakeFailedError(err)
+	}
+	return nil
+}
+
+// setLoopStatus is the LoopStatus property's Set: None, Track or Playlist.
+func (s *server) setLoopStatus(c *prop.Change) *dbus.Error {
+	v, _ := c.Value.(string)
+	mode, ok := map[string]string{"None": "off", "Track": "one", "Playlist": "all"}[v]
+	if !ok {
+		return dbus.MakeFailedError(errors.New(`LoopStatus is "None", "Track" or "Playlist"`))
+	}
+	ctx, cancel := s.call()
+	defer cancel()
+	if err := s.b.SetRepeat(ctx, mode); err != nil {
+		return dbus.MakeFailedError(err)
+	}
+	return nil
+}
+
 // liveProps is org.freedesktop.DBus.Properties over prop.Properties, with
 // Position read from the backend at each request: MPRIS never signals its
 // changes, so clients ask for it when they need it.

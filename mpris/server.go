@@ -64,11 +64,11 @@ func (s *server) propMap(st api.Status) prop.Map {
 		},
 		ifacePlayer: {
 			"PlaybackStatus": ch(playbackStatus(st.State)),
-			"LoopStatus":     c("None"),
+			"LoopStatus":     {Value: loopStatus(st.Repeat), Emit: prop.EmitTrue, Writable: true, Callback: s.setLoopStatus},
 			"Rate":           c(1.0),
 			"MinimumRate":    c(1.0),
 			"MaximumRate":    c(1.0),
-			"Shuffle":        c(false),
+			"Shuffle":        {Value: st.Shuffle, Emit: prop.EmitTrue, Writable: true, Callback: s.setShuffle},
 			"Metadata":       ch(metadata(st.Track)),
 			"Volume":         {Value: volume(st.Volume), Emit: prop.EmitTrue, Writable: true, Callback: s.setVolume},
 			"Position":       {Value: st.PositionMs * 1000, Emit: prop.EmitFalse},
@@ -120,6 +120,12 @@ func (s *server) refresh(st api.Status) {
 	if v := volume(st.Volume); s.props.GetMust(ifacePlayer, "Volume") != v {
 		s.props.SetMust(ifacePlayer, "Volume", v)
 	}
+	if v := loopStatus(st.Repeat); s.props.GetMust(ifacePlayer, "LoopStatus") != v {
+		s.props.SetMust(ifacePlayer, "LoopStatus", v)
+	}
+	if s.props.GetMust(ifacePlayer, "Shuffle") != st.Shuffle {
+		s.props.SetMust(ifacePlayer, "Shuffle", st.Shuffle)
+	}
 	if !reflect.DeepEqual(st.Track, old.Track) {
 		s.props.SetMust(ifacePlayer, "Metadata", metadata(st.Track))
 		return // a new track starts where it starts: no Seeked
@@ -166,6 +172,17 @@ func playbackStatus(state string) string {
 }
 
 func volume(v int) float64 { return float64(v) / 100 }
+
+// loopStatus is MPRIS's name for a repeat mode.
+func loopStatus(repeat string) string {
+	switch repeat {
+	case "one":
+		return "Track"
+	case "all":
+		return "Playlist"
+	}
+	return "None"
+}
 
 // metadata is the MPRIS Metadata map of t: only the track id when there
 // is no track.

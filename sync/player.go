@@ -149,3 +149,16 @@ func (c *Client) Seek(ctx context.Context, positionMs int64) error {
 
 // SetVolume sets the device's volume (0–100).
 func (c *Client) SetVolume(ctx context.Context, v int) error { return c.api.Volume(ctx, v) }
+
+// SetShuffle turns Spotify's shuffle on or off.
+func (c *Client) SetShuffle(ctx context.Context, on bool) error { return c.api.Shuffle(ctx, on) }
+
+// SetRepeat sets Spotify's repeat: tapedeck's "off", "all" or "one" are
+// the Web API's "off", "context" and "track".
+func (c *Client) SetRepeat(ctx context.Context, mode string) error {
+	state := map[string]string{"off": "off", "all": "context", "one": "track"}[mode]
+	if state == "" {
+		return fmt.Errorf("repeat %q: use off, all or one", mode)
+	}
+	return c.api.Repeat(ctx, state)
+}

@@ -103,6 +103,10 @@ func (f *fakeBackend) Next(ctx context.Context) error             { return f.rec
 func (f *fakeBackend) Previous(ctx context.Context) error         { return f.record("Previous", nil) }
 func (f *fakeBackend) Seek(ctx context.Context, ms int64) error   { return f.record("Seek", ms) }
 func (f *fakeBackend) SetVolume(ctx context.Context, v int) error { return f.record("SetVolume", v) }
+func (f *fakeBackend) SetShuffle(ctx context.Context, on bool) error {
+	return f.record("SetShuffle", on)
+}
+func (f *fakeBackend) SetRepeat(ctx context.Context, m string) error { return f.record("SetRepeat", m) }
 func (f *fakeBackend) SetQueue(ctx context.Context, r api.PlayRequest) error {
 	return f.record("SetQueue", r)
 }
@@ -436,6 +440,22 @@ func TestPageInBrowser(t *testing.T) {
 		v.value = 73; v.dispatchEvent(new Event("change")); })()`, nil)
 	if v := waitCall("SetVolume", 1); v != 73 {
 		t.Errorf("SetVolume(%v), want 73", v)
+	}
+
+	// Shuffle and repeat: the buttons show the status and send the next mode.
+	var modes struct{ Shuffle, Repeat string }
+	js(`({Shuffle: document.getElementById("shuffle").getAttribute("aria-pressed"),
+		Repeat: document.getElementById("repeat").getAttribute("aria-label")})`, &modes)
+	if modes.Shuffle != "false" || modes.Repeat != "Repeat: off" {
+		t.Errorf("mode buttons show %+v, want shuffle off, repeat off", modes)
+	}
+	run("shuffle", chromedp.Click("#shuffle", chromedp.ByID))
+	if v := waitCall("SetShuffle", 1); v != true {
+		t.Errorf("SetShuffle(%v), want true", v)
+	}
+	run("repeat", chromedp.Click("#repeat", chromedp.ByID))
+	if v := waitCall("SetRepeat", 1); v != "all" {
+		t.Errorf("SetRepeat(%v), want all (off → all)", v)
 	}
 
 	seek(t, b, f, waitCall)

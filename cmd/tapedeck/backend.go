@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
+	spotifyapi "github.com/zmb3/spotify/v2"
+
 	"github.com/tapedeck/tapedeck/api"
 	"github.com/tapedeck/tapedeck/cache"
 	"github.com/tapedeck/tapedeck/match"
@@ -301,6 +303,51 @@ func (d *daemon) SetVolume(ctx context.Context, v int) error {
 	}
 	d.engine.SetVolume(v)
 	d.events.publish("state", map[string]any{"state": d.engine.Status().State.String(), "volume": v})
+	return nil
+}
+
+// SetShuffle implements api.Backend: Spotify's while it plays (the local
+// player follows Spotify's at a fail-over), else the local player's.
+func (d *daemon) SetShuffle(ctx context.Context, on bool) error {
+	if d.currentSource() == "spotify" {
+		return d.spotifyMode(ctx, func(c *tdsync.Client) error { return c.SetShuffle(ctx, on) },
+			func(st *spotifyapi.PlayerState) { st.ShuffleState = on })
+	}
+	d.engine.SetShuffle(on)
+	d.events.publish("state", map[string]any{"state": d.engine.Status().State.String(), "shuffle": on})
+	return nil
+}
+
+// SetRepeat implements api.Backend, like SetShuffle.
+func (d *daemon) SetRepeat(ctx context.Context, mode string) error {
+	r, err := player.ParseRepeat(mode)
+	if err != nil {
+		return fmt.Errorf("%w: %v", api.ErrBadRequest, err)
+	}
+	if d.currentSource() == "spotify" {
+		state := map[string]string{"off": "off", "all": "context", "one": "track"}[mode]
+		return d.spotifyMode(ctx, func(c *tdsync.Client) error { return c.SetRepeat(ctx, mode) },
+			func(st *spotifyapi.PlayerState) { st.RepeatState = state })
+	}
+	d.engine.SetRepeat(r)
+	d.events.publish("state", map[string]any{"state": d.engine.Status().State.String(), "repeat": mode})
+	return nil
+}
+
+// spotifyMode makes a shuffle or repeat call on Spotify and, once Spotify
+// took it, shows it in the status at once (the next poll confirms it).
+func (d *daemon) spotifyMode(ctx context.Context, call func(*tdsync.Client) error, apply func(*spotifyapi.PlayerState)) error {
+	if err := d.spotifyCall(ctx, call); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	if d.conn.last != nil {
+		last := *d.conn.last
+		apply(&last)
+		d.conn.last = &last
+	}
+	d.mu.Unlock()
+	d.events.publish("state", map[string]any{"source": "spotify"})
 	return nil
 }
 

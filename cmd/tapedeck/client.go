@@ -161,6 +161,23 @@ func (a *app) clientCmds() []*cobra.Command {
 				}
 				return nil, c.do(ctx, http.MethodPut, "/player/volume", map[string]int{"volume": v}, nil)
 			}, nil)},
+		{Use: "shuffle on|off", Short: "Turn shuffle on or off (on Spotify while it plays)", Args: cobra.ExactArgs(1),
+			ValidArgs: []string{"on", "off"},
+			RunE: withClient(func(ctx context.Context, c *apiClient, args []string) (any, error) {
+				on, ok := map[string]bool{"on": true, "off": false}[args[0]]
+				if !ok {
+					return nil, fmt.Errorf("%w: shuffle %q: want on or off", errUsage, args[0])
+				}
+				return nil, c.do(ctx, http.MethodPut, "/player/shuffle", map[string]bool{"shuffle": on}, nil)
+			}, nil)},
+		{Use: "repeat off|all|one", Short: "Set the repeat mode (on Spotify while it plays)", Args: cobra.ExactArgs(1),
+			ValidArgs: []string{"off", "all", "one"},
+			RunE: withClient(func(ctx context.Context, c *apiClient, args []string) (any, error) {
+				if args[0] != "off" && args[0] != "all" && args[0] != "one" {
+					return nil, fmt.Errorf("%w: repeat %q: want off, all or one", errUsage, args[0])
+				}
+				return nil, c.do(ctx, http.MethodPut, "/player/repeat", map[string]string{"repeat": args[0]}, nil)
+			}, nil)},
 		{Use: "queue", Short: "Show the play queue", Args: cobra.NoArgs,
 			RunE: withClient(func(ctx context.Context, c *apiClient, _ []string) (any, error) {
 				var q api.Queue

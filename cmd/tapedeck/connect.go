@@ -356,6 +356,10 @@ func (d *daemon) failOver(ctx context.Context) {
 	d.mu.Lock()
 	playlistID := d.conn.context
 	shuffle := d.conn.last != nil && d.conn.last.ShuffleState
+	repeat := player.RepeatOff
+	if d.conn.last != nil {
+		repeat = map[string]player.Repeat{"context": player.RepeatAll, "track": player.RepeatOne}[d.conn.last.RepeatState]
+	}
 	d.mu.Unlock()
 	start, seek, err := d.loadFrom(ctx, playlistID, trackID)
 	single := false
@@ -369,8 +373,9 @@ func (d *daemon) failOver(ctx context.Context) {
 		}
 		single = true
 	}
-	d.engine.SetShuffle(shuffle) // as Spotify had it
-	d.pauseApp(ctx)              // never two sources at once, even without the network
+	d.engine.SetShuffle(shuffle) // as Spotify had them
+	d.engine.SetRepeat(repeat)
+	d.pauseApp(ctx) // never two sources at once, even without the network
 	if err := d.engine.Play(start); err != nil {
 		d.log.Error("cannot fail over to local files", "err", err)
 		return
@@ -668,6 +673,11 @@ func (d *daemon) spotifyStatus(ctx context.Context, out *api.Status) {
 	out.State = "paused"
 	if st.Playing {
 		out.State = "playing"
+	}
+	out.Shuffle = st.ShuffleState
+	out.Repeat = map[string]string{"context": "all", "track": "one"}[st.RepeatState]
+	if out.Repeat == "" {
+		out.Repeat = "off"
 	}
 	snap := snapshot(st)
 	out.PositionMs = failover.Extrapolate(*snap, at, d.now())

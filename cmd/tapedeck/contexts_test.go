@@ -48,6 +48,15 @@ func TestLikedSongsOnSpotify(t *testing.T) {
 	if ps := r.srv.PlayerState(); ps.ContextURI != "" || ps.ItemURI != "spotify:track:t3" {
 		t.Fatalf("Spotify plays %+v, want t3 from a list of tracks", ps)
 	}
+	// Shuffle and repeat act on Spotify while it plays.
+	r.c.mustRun("shuffle", "on")
+	r.c.mustRun("repeat", "all")
+	if ps := r.srv.PlayerState(); !ps.Shuffle || ps.Repeat != "context" {
+		t.Errorf("Spotify after shuffle on, repeat all: shuffle %v, repeat %q", ps.Shuffle, ps.Repeat)
+	}
+	if st := statusOf(t, r.c); !st.Shuffle || st.Repeat != "all" {
+		t.Errorf("status while Spotify plays: shuffle %v, repeat %q; want Spotify's (on, all)", st.Shuffle, st.Repeat)
+	}
 	time.Sleep(1500 * time.Millisecond)
 	at, cut := r.srv.PlayerState().Progress, time.Now()
 	r.srv.Outage(spotifytest.Outage{Kind: spotifytest.OutageRefuse})
@@ -59,6 +68,9 @@ func TestLikedSongsOnSpotify(t *testing.T) {
 	wantNear(t, "local position", time.Duration(st.PositionMs)*time.Millisecond, at+time.Since(cut), time.Second)
 	if q := queueOf(t, r.c); len(q.Entries) != 3 {
 		t.Errorf("queue has %d entries, want the 3 liked tracks with copies", len(q.Entries))
+	}
+	if !st.Shuffle || st.Repeat != "all" {
+		t.Errorf("local playback after the fail-over: shuffle %v, repeat %q; want Spotify's (on, all)", st.Shuffle, st.Repeat)
 	}
 
 	r.srv.EndOutage()

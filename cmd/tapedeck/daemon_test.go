@@ -184,6 +184,19 @@ func TestDaemonWithTheCLI(t *testing.T) {
 	if _, _, err := c.run("volume", "101"); exitCode(err) != 2 {
 		t.Errorf("volume 101: %v", err)
 	}
+	c.mustRun("shuffle", "on")
+	c.mustRun("repeat", "one")
+	if st := statusOf(t, c); !st.Shuffle || st.Repeat != "one" {
+		t.Errorf("after shuffle on, repeat one: shuffle %v, repeat %q", st.Shuffle, st.Repeat)
+	}
+	c.mustRun("shuffle", "off")
+	c.mustRun("repeat", "off")
+	if st := statusOf(t, c); st.Shuffle || st.Repeat != "off" {
+		t.Errorf("after shuffle off, repeat off: shuffle %v, repeat %q", st.Shuffle, st.Repeat)
+	}
+	if _, _, err := c.run("repeat", "twice"); exitCode(err) != 2 {
+		t.Errorf("repeat twice: %v", err)
+	}
 	c.mustRun("stop")
 	if err := stop(); err != nil {
 		t.Errorf("daemon stop: %v", err)

@@ -105,6 +105,11 @@
       tog.textContent = "▶"; tog.setAttribute("aria-label", "Play");
     }
     tog.disabled = s.state === "stopped" && !s.playlist;
+    $("shuffle").setAttribute("aria-pressed", String(!!s.shuffle));
+    const rep = $("repeat");
+    rep.dataset.repeat = s.repeat || "off";
+    rep.setAttribute("aria-label", "Repeat: " + rep.dataset.repeat);
+    rep.textContent = rep.dataset.repeat === "one" ? "↻1" : "↻";
     if (!volumeDragging) {
       $("volume").value = s.volume;
       $("volume-out").textContent = s.volume;
@@ -144,6 +149,13 @@
   function wireControls() {
     $("prev").addEventListener("click", () => act("POST", "/player/previous"));
     $("next").addEventListener("click", () => act("POST", "/player/next"));
+    $("shuffle").addEventListener("click", () =>
+      act("PUT", "/player/shuffle", { shuffle: $("shuffle").getAttribute("aria-pressed") !== "true" }));
+    // Repeat cycles off → all → one → off, as music players' buttons do.
+    $("repeat").addEventListener("click", () => {
+      const next = { off: "all", all: "one", one: "off" }[$("repeat").dataset.repeat] || "off";
+      act("PUT", "/player/repeat", { repeat: next });
+    });
     $("toggle").addEventListener("click", () => {
       const a = $("toggle").dataset.action;
       if (a === "pause") act("POST", "/player/pause");

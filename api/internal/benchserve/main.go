@@ -56,6 +56,8 @@ func (backend) Next(context.Context) error                      { return errNo }
 func (backend) Previous(context.Context) error                  { return errNo }
 func (backend) Seek(context.Context, int64) error               { return errNo }
 func (backend) SetVolume(context.Context, int) error            { return errNo }
+func (backend) SetShuffle(context.Context, bool) error          { return errNo }
+func (backend) SetRepeat(context.Context, string) error         { return errNo }
 func (backend) Queue(context.Context) (api.Queue, error)        { return api.Queue{}, errNo }
 func (backend) SetQueue(context.Context, api.PlayRequest) error { return errNo }
 func (backend) Playlists(context.Context) ([]cache.Playlist, error) {
