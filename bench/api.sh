@@ -33,53 +33,31 @@
 # Goals: tapedeck >= 10x Mopidy's requests/s, tapedeck p99 <= 2 ms, tapedeck RSS < 40 MB.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 SECS=${BENCH_API_SECONDS:-10}
 CONNS=${BENCH_API_CONNECTIONS:-16}
-BENCH_DIR=${BENCH_DIR:-/tmp/tapedeck-bench}
 OUT=${BENCH_OUT:-bench/api-last-run.md}
 [[ $OUT = /* ]] || OUT="$ROOT/$OUT"
 PEERS=${BENCH_PEERS-mopidy}
-TAPEDECK=${TAPEDECK_BIN:-$ROOT/bin/tapedeck}
-[[ $TAPEDECK = /* ]] || TAPEDECK="$ROOT/$TAPEDECK"
 SERVER_MODE=${BENCH_API_SERVER:-auto}
 NCPU=$(nproc)
 PIN=${BENCH_API_PIN:-auto}
 [[ $PIN = auto ]] && { ((NCPU >= 2)) && PIN=1 || PIN=0; }
 
 case "${1:-}" in
-  -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) show_help; exit 0 ;;
   "") ;;
   *) echo "api.sh: unknown argument $1 (try --help)" >&2; exit 1 ;;
 esac
-
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
-have() { command -v "$1" >/dev/null 2>&1; }
-peer_wanted() { [[ " $PEERS " == *" $1 "* ]]; }
 
 [[ $SECS =~ ^[0-9]+$ && $SECS -ge 1 ]] || die "BENCH_API_SECONDS must be a positive integer"
 [[ $CONNS =~ ^[0-9]+$ && $CONNS -ge 2 ]] || die "BENCH_API_CONNECTIONS must be an integer >= 2"
 [[ $SERVER_MODE =~ ^(auto|daemon|benchserve)$ ]] || die "BENCH_API_SERVER must be auto, daemon or benchserve"
 
-# ---------------------------------------------------------------- cleanup of servers we started
-WORK=""
+# ---------------------------------------------------------------- the server under test
 SERVER_PID=""
-cleanup() {
-  server_stop
-  if [[ -n $WORK && -d $WORK ]]; then
-    if [[ ${BENCH_KEEP:-0} = 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-  fi
-  return 0
-}
-server_stop() {
-  [[ -n $SERVER_PID ]] || return 0
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+server_stop() { bg_stop "$SERVER_PID"; SERVER_PID=""; }
 
 # ---------------------------------------------------------------- 1. dependencies
 missing=()
@@ -87,23 +65,7 @@ have wrk || missing+=(wrk)
 have curl || missing+=(curl)
 ((PIN == 1)) && ! have taskset && missing+=(util-linux)
 peer_wanted mopidy && ! have mopidy && missing+=(mopidy)
-if ((${#missing[@]})); then
-  mkdir -p "$BENCH_DIR"
-  if [[ ${BENCH_NO_INSTALL:-0} = 1 ]]; then
-    log "missing packages (not installing, BENCH_NO_INSTALL=1): ${missing[*]}"
-  elif [[ $(id -u) = 0 ]]; then
-    log "installing: ${missing[*]}"
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >"$BENCH_DIR/apt-api.log" 2>&1 \
-       && ! { DEBIAN_FRONTEND=noninteractive apt-get update >>"$BENCH_DIR/apt-api.log" 2>&1 &&
-              DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >>"$BENCH_DIR/apt-api.log" 2>&1; }; then
-      log "apt-get install failed (see $BENCH_DIR/apt-api.log)"
-    fi
-  else
-    echo "api.sh: missing packages: ${missing[*]}" >&2
-    echo "install them with:  sudo apt-get install -y ${missing[*]}" >&2
-    exit 1
-  fi
-fi
+install_missing apt-api.log "" "${missing[@]}"
 have wrk || die "wrk is required (apt-get install -y wrk)"
 have curl || die "curl is required (apt-get install -y curl)"
 ((PIN == 0)) || have taskset || { log "taskset missing: not pinning"; PIN=0; }
@@ -111,14 +73,6 @@ have curl || die "curl is required (apt-get install -y curl)"
 mkdir -p "$BENCH_DIR"
 WORK=$(mktemp -d "$BENCH_DIR/api.XXXXXX")
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-
-free_port() {
-  local p
-  for p in $(seq 16600 16999); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  return 1
-}
 
 # CPU sets: the server on CPU 0, wrk on the rest (when pinning).
 SERVER_CPUS=0
@@ -155,8 +109,6 @@ run_wrk() {
   [[ -n $RPS ]] || { log "$name: could not read wrk's output: $(cat "$out")"; return 1; }
 }
 
-hwm() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-
 LAYOUTS=(unpinned)
 ((PIN == 1)) && LAYOUTS=(pinned unpinned)
 
@@ -174,8 +126,20 @@ tapedeck_cmd() {
   esac
 }
 
+# tapedeck_server PORT LAYOUT CMD...: exec the server (in bg_start's subshell) with the built-in
+# defaults but the state dir, listen address, null output and empty library.
+# shellcheck disable=SC2317 # run by bg_start
+tapedeck_server() {
+  local port=$1 layout=$2; shift 2
+  unset TAPEDECK_CONFIG TAPEDECK_HTTP_TOKEN
+  export XDG_CONFIG_HOME="$WORK/td-xdg" TAPEDECK_STATE_DIR="$WORK/td-state" \
+    TAPEDECK_HTTP_LISTEN="127.0.0.1:$port" TAPEDECK_PLAYER_OUTPUT=null \
+    TAPEDECK_LIBRARY_DIRS="$WORK/td-empty-library"
+  on_cpus "$layout" "$SERVER_CPUS" "$@"
+}
+
 bench_tapedeck() {
-  local name=tapedeck port mode layout k
+  local name=tapedeck port mode layout
   port=$(free_port) || die "no free port"
   mode=$(tapedeck_cmd)
   local -a cmd
@@ -193,19 +157,9 @@ bench_tapedeck() {
   mkdir -p "$WORK/td-xdg" "$WORK/td-state" "$WORK/td-empty-library"
   for layout in "${LAYOUTS[@]}"; do
     rm -rf "$WORK/td-state"; mkdir -p "$WORK/td-state"
-    (
-      unset TAPEDECK_CONFIG TAPEDECK_HTTP_TOKEN
-      export XDG_CONFIG_HOME="$WORK/td-xdg" TAPEDECK_STATE_DIR="$WORK/td-state" \
-        TAPEDECK_HTTP_LISTEN="127.0.0.1:$port" TAPEDECK_PLAYER_OUTPUT=null \
-        TAPEDECK_LIBRARY_DIRS="$WORK/td-empty-library"
-      on_cpus "$layout" "$SERVER_CPUS" "${cmd[@]}"
-    ) >"$WORK/tapedeck-$layout.log" 2>&1 &
-    SERVER_PID=$!
-    for ((k = 0; k < 300; k++)); do
-      curl -fsS -o /dev/null "http://127.0.0.1:$port/api/v1/healthz" 2>/dev/null && break
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      sleep 0.05
-    done
+    bg_start "$WORK/tapedeck-$layout.log" tapedeck_server "$port" "$layout" "${cmd[@]}"
+    SERVER_PID=$BG_PID
+    wait_for 300 "$SERVER_PID" curl -fsS -o /dev/null "http://127.0.0.1:$port/api/v1/healthz" 2>/dev/null || true
     if ! curl -fsS -o "$WORK/status.json" "http://127.0.0.1:$port/api/v1/status"; then
       NOTE[$name]="did not serve /api/v1/status: $(tail -5 "$WORK/tapedeck-$layout.log" | tr '\n' ' ')"
       log "tapedeck: ${NOTE[$name]}"; server_stop; return 0
@@ -222,7 +176,7 @@ bench_tapedeck() {
 
 # ---------------------------------------------------------------- 3. Mopidy
 bench_mopidy() {
-  local name=mopidy d="$WORK/mopidy" port layout k sections ext
+  local name=mopidy d="$WORK/mopidy" port layout sections ext
   if ! have mopidy; then NOTE[$name]="not installed (apt-get install -y mopidy)"; log "mopidy: ${NOTE[$name]}"; return 0; fi
   port=$(free_port) || die "no free port"
   mkdir -p "$d/home"
@@ -247,15 +201,10 @@ EOF
   local rpc="http://127.0.0.1:$port/mopidy/rpc" body='{"jsonrpc":"2.0","id":1,"method":"core.playback.get_state"}'
   for layout in "${LAYOUTS[@]}"; do
     pin_prefix "$layout" "$SERVER_CPUS"
-    "${env[@]}" "${PFX[@]}" mopidy --config "$d/mopidy.conf" >"$WORK/mopidy-$layout.log" 2>&1 &
-    SERVER_PID=$!
-    local ok=0
-    for ((k = 0; k < 600; k++)); do
-      if curl -fsS -H 'Content-Type: application/json' -d "$body" -o "$WORK/mopidy.json" "$rpc" 2>/dev/null; then ok=1; break; fi
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      sleep 0.05
-    done
-    if ((!ok)) || ! grep -q '"result"' "$WORK/mopidy.json"; then
+    bg_start "$WORK/mopidy-$layout.log" "${env[@]}" "${PFX[@]}" mopidy --config "$d/mopidy.conf"
+    SERVER_PID=$BG_PID
+    if ! wait_for 600 "$SERVER_PID" curl -fsS -H 'Content-Type: application/json' -d "$body" -o "$WORK/mopidy.json" "$rpc" 2>/dev/null ||
+       ! grep -q '"result"' "$WORK/mopidy.json"; then
       NOTE[$name]="did not answer JSON-RPC: $(tail -5 "$WORK/mopidy-$layout.log" | tr '\n' ' ')"
       log "mopidy: ${NOTE[$name]}"; server_stop; return 0
     fi
@@ -277,7 +226,6 @@ for p in $PEERS; do
 done
 
 # ---------------------------------------------------------------- 4. report
-mb() { awk -v k="$1" 'BEGIN{ if (k == "" || k+0 == 0) print "-"; else printf "%.1f", k/1024 }'; }
 ratio() { awk -v t="$1" -v p="$2" 'BEGIN{ if (t == "" || p == "" || p+0 <= 0) print "-"; else printf "%.1fx", t/p }'; }
 TOOLS=(tapedeck)
 for p in $PEERS; do TOOLS+=("$p"); done
@@ -286,8 +234,8 @@ MAIN=${LAYOUTS[0]}
 {
   echo "## HTTP API: GET /api/v1/status vs Mopidy JSON-RPC core.playback.get_state"
   echo
-  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'); $NCPU cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), kernel $(uname -r); $(wrk --version 2>&1 | sed -n 1p | awk '{print $1, $2}')."
-  echo "Load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the figures)."
+  echo "Run $(machine); $(wrk --version 2>&1 | sed -n 1p | awk '{print $1, $2}')."
+  load_line
   echo "Load: \`wrk -t2 -c$CONNS -d${SECS}s --latency\` on loopback after a 2 s warm-up; each server alone."
   if ((PIN == 1)); then
     echo "Layouts: **pinned** = server on CPU $SERVER_CPUS, wrk on CPU $WRK_CPUS (taskset; the same for both tools, so wrk does not steal the server's CPU and the tail measures the server, not the scheduler); unpinned = no affinity. Goals are checked on the pinned layout."
@@ -298,6 +246,7 @@ MAIN=${LAYOUTS[0]}
   echo "|---|---|---:|---:|---:|---:|---:|---|---|"
   for t in "${TOOLS[@]}"; do
     for l in "${LAYOUTS[@]}"; do
+      # shellcheck disable=SC2016 # Markdown code spans
       case $t in
         tapedeck) req='`GET /api/v1/status`' ;;
         mopidy) req='`POST /mopidy/rpc` `core.playback.get_state`' ;;
@@ -308,35 +257,14 @@ MAIN=${LAYOUTS[0]}
     done
   done
   echo
-  for t in "${TOOLS[@]}"; do
-    [[ -n ${VERSION[$t]:-} ]] && echo "- $t: ${VERSION[$t]}"
-    [[ -n ${NOTE[$t]:-} ]] && echo "- **$t: ${NOTE[$t]}**"
-  done
+  versions_and_notes
   echo
   echo "### Goals ($MAIN)"
-  FAILED=0
-  goal() { if [[ $1 = pass ]]; then echo "- PASS: $2"; elif [[ $1 = fail ]]; then echo "- FAIL: $2"; FAILED=1; else echo "- n/a: $2"; fi; }
   tr_=${RPS_[tapedeck.$MAIN]:-}; mr=${RPS_[mopidy.$MAIN]:-}; tp=${P99_[tapedeck.$MAIN]:-}; ts=${RSS_[tapedeck.$MAIN]:-}
-  if [[ -n $tr_ && -n $mr ]]; then
-    awk -v t="$tr_" -v m="$mr" 'BEGIN{exit !(t >= 10*m)}' && s=pass || s=fail
-    goal $s "throughput >= 10x Mopidy's (tapedeck $tr_ req/s vs mopidy $mr req/s = $(ratio "$tr_" "$mr"))"
-  else goal na "throughput >= 10x Mopidy's (missing data)"; fi
-  if [[ -n $tp ]]; then
-    awk -v p="$tp" 'BEGIN{exit !(p <= 2)}' && s=pass || s=fail
-    goal $s "p99 <= 2 ms (tapedeck $tp ms)"
-  else goal na "p99 <= 2 ms (missing data)"; fi
-  if [[ -n $ts && $ts != 0 ]]; then
-    awk -v r="$ts" 'BEGIN{exit !(r < 40*1024)}' && s=pass || s=fail
-    goal $s "RSS < 40 MB (tapedeck $(mb "$ts") MB)"
-  else goal na "RSS < 40 MB (missing data)"; fi
-  echo "$FAILED" >"$WORK/failed"
+  check "throughput >= 10x Mopidy's" "tapedeck $tr_ req/s vs mopidy $mr req/s = $(ratio "$tr_" "$mr")" \
+    't >= 10*m' t="$tr_" m="$mr"
+  check "p99 <= 2 ms" "tapedeck $tp ms" 'p <= 2' p="$tp"
+  check "RSS < 40 MB" "tapedeck $(mb "$ts") MB" 'r < 40*1024' r="$ts"
 } >"$WORK/report.md"
 
-mkdir -p "$(dirname "$OUT")"
-cp "$WORK/report.md" "$OUT"
-echo
-cat "$WORK/report.md"
-echo
-log "written to $OUT"
-if [[ ${BENCH_STRICT:-0} = 1 && $(cat "$WORK/failed") = 1 ]]; then exit 2; fi
-exit 0
+finish_report
