@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	gosync "sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -314,4 +316,69 @@ func (r *connectRig) localStarts() <-chan localStart {
 		}
 	}()
 	return out
+}
+
+// TestHandBackNeverOverlaps checks "never two sources at once" from the
+// samples: tapedeck plays into a FIFO read as it is written (the pipe:
+// output paces itself in real time there), and at the hand-back the last
+// local sample comes out before tapedeck asks Spotify to play.
+func TestHandBackNeverOverlaps(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "out.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var mu gosync.Mutex
+	var lastRead time.Time
+	var total int64
+	go func() {
+		f, err := os.Open(fifo) // blocks until the daemon opens it
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		buf := make([]byte, 4096)
+		for {
+			n, err := f.Read(buf)
+			if n > 0 {
+				mu.Lock()
+				lastRead, total = time.Now(), total+int64(n)
+				mu.Unlock()
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	read := func() (time.Time, int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		return lastRead, total
+	}
+	r := newConnectRig(t, 30000, "immediately", "TAPEDECK_PLAYER_OUTPUT", "pipe:"+fifo)
+	r.playOnSpotify(0)
+	time.Sleep(time.Second)
+	r.srv.Outage(spotifytest.Outage{Kind: spotifytest.OutageRefuse})
+	eventually(t, "a second of local audio", func() bool { _, n := read(); return n > 44100*4 })
+
+	// Spotify takes its time to start: local audio must already be over
+	// when the request arrives, not when it is answered.
+	const slow = 400 * time.Millisecond
+	r.srv.Fault("PUT /v1/me/player/play", spotifytest.Fault{Hang: slow, Times: 1})
+	r.srv.EndOutage()
+	eventually(t, "the hand-back", func() bool { return statusOf(t, r.c).Source == "spotify" })
+	ps := r.srv.PlayerState()
+	if !ps.IsPlaying {
+		t.Fatalf("Spotify after the hand-back: %+v", ps)
+	}
+	last, n := read()
+	// The request arrived about slow before ps.Changed; 100 ms of that is
+	// left for the fake's own handling.
+	if asked := ps.Changed.Add(-slow + 100*time.Millisecond); last.After(asked) {
+		t.Errorf("last local sample read at %s, after tapedeck asked Spotify to play (about %s)",
+			last.Format("15:04:05.000"), asked.Format("15:04:05.000"))
+	}
+	time.Sleep(500 * time.Millisecond)
+	if _, m := read(); m != n {
+		t.Errorf("%d bytes of local audio after Spotify started", m-n)
+	}
 }
