@@ -111,11 +111,14 @@ func (p *player) seek(ms int64) *dbus.Error {
 }
 
 // do makes one backend call for a D-Bus request.
-func (p *player) do(f func(context.Context) error) *dbus.Error {
-	ctx, cancel := p.s.call()
+func (p *player) do(f func(context.Context) error) *dbus.Error { return p.s.do(f) }
+
+// do makes one backend call for a D-Bus request or property change.
+func (s *server) do(f func(context.Context) error) *dbus.Error {
+	ctx, cancel := s.call()
 	defer cancel()
 	if err := f(ctx); err != nil {
-		p.s.log.Debug("MPRIS request failed", "err", err)
+		s.log.Debug("MPRIS request failed", "err", err)
 		return dbus.MakeFailedError(err)
 	}
 	return nil
@@ -126,12 +129,7 @@ func (p *player) do(f func(context.Context) error) *dbus.Error {
 func (s *server) setVolume(c *prop.Change) *dbus.Error {
 	v, _ := c.Value.(float64)
 	pct := int(math.Round(min(max(v, 0), 1) * 100))
-	ctx, cancel := s.call()
-	defer cancel()
-	if err := s.b.SetVolume(ctx, pct); err != nil {
-		return dbus.MakeFailedError(err)
-	}
-	return nil
+	return s.do(func(ctx context.Context) error { return s.b.SetVolume(ctx, pct) })
 }
 
 // setShuffle is the Shuffle property's Set.
@@ -140,12 +138,7 @@ func (s *server) setShuffle(c *prop.Change) *dbus.Error {
 	if !ok {
 		return dbus.MakeFailedError(errors.New("Shuffle is a boolean"))
 	}
-	ctx, cancel := s.call()
-	defer cancel()
-	if err := s.b.SetShuffle(ctx, on); err != nil {
-		return dbus.MakeFailedError(err)
-	}
-	return nil
+	return s.do(func(ctx context.Context) error { return s.b.SetShuffle(ctx, on) })
 }
 
 // setLoopStatus is the LoopStatus property's Set: None, Track or Playlist.
@@ -155,12 +148,7 @@ func (s *server) setLoopStatus(c *prop.Change) *dbus.Error {
 	if !ok {
 		return dbus.MakeFailedError(errors.New(`LoopStatus is "None", "Track" or "Playlist"`))
 	}
-	ctx, cancel := s.call()
-	defer cancel()
-	if err := s.b.SetRepeat(ctx, mode); err != nil {
-		return dbus.MakeFailedError(err)
-	}
-	return nil
+	return s.do(func(ctx context.Context) error { return s.b.SetRepeat(ctx, mode) })
 }
 
 // liveProps is org.freedesktop.DBus.Properties over prop.Properties, with

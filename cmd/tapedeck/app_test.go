@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,6 +34,16 @@ func appRig(t testing.TB, env ...string) (*connectRig, *mpristest.SpotifyApp) {
 	return r, app
 }
 
+// cutHeld cuts the fake Spotify off and waits until the daemon holds the
+// outage back because the app still plays.
+func cutHeld(t *testing.T, r *connectRig, kind spotifytest.OutageKind) {
+	t.Helper()
+	r.srv.Outage(spotifytest.Outage{Kind: kind})
+	eventually(t, "Spotify degraded, held by the app", func() bool {
+		return strings.Contains(statusOf(t, r.c).Spotify.LastError, "still plays")
+	})
+}
+
 // TestAppHoldsFailoverUntilItsAudioStops is the Web API going away while
 // the Spotify app on this computer plays on from its cache: nothing
 // switches while it plays; when its audio stops, tapedeck pauses it over
@@ -42,11 +51,7 @@ func appRig(t testing.TB, env ...string) (*connectRig, *mpristest.SpotifyApp) {
 // stopped, then hands back when Spotify returns.
 func TestAppHoldsFailoverUntilItsAudioStops(t *testing.T) {
 	r, app := appRig(t)
-	r.srv.Outage(spotifytest.Outage{Kind: spotifytest.OutageRefuse})
-
-	eventually(t, "Spotify degraded, held by the app", func() bool {
-		return strings.Contains(statusOf(t, r.c).Spotify.LastError, "still plays")
-	})
+	cutHeld(t, r, spotifytest.OutageRefuse)
 	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
 		if st := statusOf(t, r.c); st.Source != "spotify" || st.Spotify.Connectivity != "degraded" {
 			t.Fatalf("switched while the app played: source %s, Spotify %s (%s)", st.Source, st.Spotify.Connectivity, st.Spotify.LastError)
@@ -110,10 +115,7 @@ func TestAppHoldsFailoverUntilItsAudioStops(t *testing.T) {
 // touched, and the outage is on record with no local playback.
 func TestAppPlaysThroughOutage(t *testing.T) {
 	r, app := appRig(t)
-	r.srv.Outage(spotifytest.Outage{Kind: spotifytest.OutageHang})
-	eventually(t, "Spotify degraded, held by the app", func() bool {
-		return strings.Contains(statusOf(t, r.c).Spotify.LastError, "still plays")
-	})
+	cutHeld(t, r, spotifytest.OutageHang)
 	time.Sleep(time.Second)
 	r.srv.EndOutage()
 	eventually(t, "Spotify online", func() bool { return statusOf(t, r.c).Spotify.Connectivity == "online" })
@@ -124,9 +126,7 @@ func TestAppPlaysThroughOutage(t *testing.T) {
 		t.Errorf("the app was told %q", calls)
 	}
 	var outages []api.Outage
-	if err := json.Unmarshal([]byte(r.c.mustRun("outages", "--json")), &outages); err != nil {
-		t.Fatal(err)
-	}
+	r.c.mustRunJSON(&outages, "outages", "--json")
 	if len(outages) != 1 || outages[0].End == nil || outages[0].PlayedLocallyMs != 0 || !strings.Contains(outages[0].Cause, "still plays") {
 		t.Errorf("outages = %+v, want one, over, played through by the app", outages)
 	}
@@ -137,10 +137,7 @@ func TestAppPlaysThroughOutage(t *testing.T) {
 // nothing.
 func TestAppPausedDuringOutage(t *testing.T) {
 	r, app := appRig(t)
-	r.srv.Outage(spotifytest.Outage{Kind: spotifytest.Outage503})
-	eventually(t, "Spotify degraded, held by the app", func() bool {
-		return strings.Contains(statusOf(t, r.c).Spotify.LastError, "still plays")
-	})
+	cutHeld(t, r, spotifytest.Outage503)
 	app.Pause()
 	eventually(t, "Spotify offline", func() bool { return statusOf(t, r.c).Spotify.Connectivity == "offline" })
 	time.Sleep(500 * time.Millisecond)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -18,9 +17,7 @@ func rigTrack(n int, trackMs int) spotifytest.Item {
 func queueOf(t testing.TB, c *cli) api.Queue {
 	t.Helper()
 	var q api.Queue
-	if err := json.Unmarshal([]byte(c.mustRun("queue", "--json")), &q); err != nil {
-		t.Fatal(err)
-	}
+	c.mustRunJSON(&q, "queue", "--json")
 	return q
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -90,9 +89,7 @@ func startDaemon(t testing.TB, c *cli) func() error {
 func statusOf(t testing.TB, c *cli) api.Status {
 	t.Helper()
 	var st api.Status
-	if err := json.Unmarshal([]byte(c.mustRun("status", "--json")), &st); err != nil {
-		t.Fatal(err)
-	}
+	c.mustRunJSON(&st, "status", "--json")
 	return st
 }
 
@@ -154,9 +151,7 @@ func TestDaemonWithTheCLI(t *testing.T) {
 		t.Fatalf("after play: %+v", st)
 	}
 	var q api.Queue
-	if err := json.Unmarshal([]byte(c.mustRun("queue", "--json")), &q); err != nil {
-		t.Fatal(err)
-	}
+	c.mustRunJSON(&q, "queue", "--json")
 	if len(q.Entries) != 2 || q.Entries[1].SpotifyID != "t2" {
 		t.Errorf("queue skips the track with no local copy: %+v", q)
 	}
@@ -256,9 +251,7 @@ func TestDaemonStopsCleanlyMidScanAndPlayback(t *testing.T) {
 		t.Fatalf("integrity_check = %q, %v", check, err)
 	}
 	var res struct{ Added, Unchanged, Failed int }
-	if err := json.Unmarshal([]byte(c.mustRun("scan", "--json")), &res); err != nil {
-		t.Fatal(err)
-	}
+	c.mustRunJSON(&res, "scan", "--json")
 	if res.Added+res.Unchanged != 400 || res.Failed != 0 {
 		t.Errorf("scan after the stop: %+v", res)
 	}

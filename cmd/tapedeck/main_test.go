@@ -79,9 +79,7 @@ func TestScanAndTracksJSON(t *testing.T) {
 	}
 
 	var tracks []map[string]any
-	if err := json.Unmarshal([]byte(c.mustRun("tracks", "--json", "--search", "bjork hunt")), &tracks); err != nil {
-		t.Fatal(err)
-	}
+	c.mustRunJSON(&tracks, "tracks", "--json", "--search", "bjork hunt")
 	if len(tracks) != 1 {
 		t.Fatalf("search found %d tracks, want 1: %v", len(tracks), tracks)
 	}

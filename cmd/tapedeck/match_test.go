@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,9 +82,7 @@ func TestMatchCoverageMissingAndExport(t *testing.T) {
 			Coverage float64 `json:"coverage_pct"`
 			Entries  []entry `json:"entries"`
 		}
-		if err := json.Unmarshal([]byte(c.mustRun("playlist", "show", "homo", "--json")), &p); err != nil {
-			t.Fatal(err)
-		}
+		c.mustRunJSON(&p, "playlist", "show", "homo", "--json")
 		return p.Entries
 	}
 	want := func(e []entry, i int, path, method string) {
@@ -116,9 +113,7 @@ func TestMatchCoverageMissingAndExport(t *testing.T) {
 		Playable int     `json:"playable_offline"`
 		Coverage float64 `json:"coverage_pct"`
 	}
-	if err := json.Unmarshal([]byte(c.mustRun("playlists", "--json")), &lists); err != nil {
-		t.Fatal(err)
-	}
+	c.mustRunJSON(&lists, "playlists", "--json")
 	var found bool
 	for _, l := range lists {
 		if l.ID == "homo" {
@@ -140,9 +135,7 @@ func TestMatchCoverageMissingAndExport(t *testing.T) {
 		ISRC      string   `json:"isrc"`
 		Playlists []string `json:"playlists"`
 	}
-	if err := json.Unmarshal([]byte(c.mustRun("missing", "--format", "json")), &missing); err != nil {
-		t.Fatal(err)
-	}
+	c.mustRunJSON(&missing, "missing", "--format", "json")
 	if len(missing) != 2 || missing[0].Name != "Army of Me" || missing[1].Name != "Bachelorette - Live at Cambridge" ||
 		missing[0].Playlists[0] != "Homogenic/Mix: best?" {
 		t.Errorf("missing = %+v", missing)

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -75,17 +74,13 @@ func TestLoginSyncAndShowAgainstTheFake(t *testing.T) {
 	}
 
 	var res map[string]any
-	if err := json.Unmarshal([]byte(c.mustRun("sync", "--json")), &res); err != nil {
-		t.Fatal(err)
-	}
+	c.mustRunJSON(&res, "sync", "--json")
 	// 3 demo playlists, the forbidden editorial one, Liked Songs.
 	if res["playlists"] != 5.0 || res["fetched"] != 4.0 || res["unreadable"] != 1.0 {
 		t.Errorf("sync --json = %v", res)
 	}
 	var lists []map[string]any
-	if err := json.Unmarshal([]byte(c.mustRun("playlists", "--json")), &lists); err != nil {
-		t.Fatal(err)
-	}
+	c.mustRunJSON(&lists, "playlists", "--json")
 	if len(lists) != 5 || lists[0]["id"] != "liked" || lists[0]["items"] != 20.0 {
 		t.Errorf("playlists --json = %v", lists)
 	}
@@ -99,9 +94,7 @@ func TestLoginSyncAndShowAgainstTheFake(t *testing.T) {
 			} `json:"track"`
 		} `json:"entries"`
 	}
-	if err := json.Unmarshal([]byte(c.mustRun("playlist", "show", name, "--json")), &shown); err != nil {
-		t.Fatal(err)
-	}
+	c.mustRunJSON(&shown, "playlist", "show", name, "--json")
 	if shown.ID != demo.Playlists[1].ID || len(shown.Entries) != 70 {
 		t.Errorf("playlist show %q: id %s, %d entries", name, shown.ID, len(shown.Entries))
 	}
