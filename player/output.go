@@ -80,6 +80,9 @@ func (p *pacer) at() time.Time {
 	return p.t0.Add(time.Duration(p.frames) * time.Second / time.Duration(p.rate))
 }
 
+// nullFrames is how much the null output takes at a time.
+const nullFrames = chunksAhead * chunkFrames / 2
+
 // Null consumes samples and discards them: for machines without sound and
 // for tests. With Realtime it takes them at the output rate, otherwise as
 // fast as the decoder goes.
@@ -96,7 +99,10 @@ func (o *Null) Play(ctx context.Context, src Source) error {
 	if pc.clock == nil {
 		pc.clock = realClock{}
 	}
-	buf := make([]float32, 4096*2) // 93 ms at 44.1 kHz: few wake-ups
+	// Half the engine's buffer (186 ms at 44.1 kHz) per wake-up: waking the
+	// process costs about as much CPU as decoding an MP3 frame (0.1–0.2 ms
+	// on a small virtual machine), and nobody hears this output's latency.
+	buf := make([]float32, nullFrames*2)
 	for {
 		n, err := src.ReadWait(ctx, buf)
 		if err != nil {
