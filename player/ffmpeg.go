@@ -18,7 +18,8 @@ import (
 
 // ffmpegDecoder decodes what beep cannot (AAC, ALAC, Opus) by running
 // ffmpeg, which writes 32-bit float stereo PCM at the output rate. ffmpeg
-// itself removes the priming that edit lists and Opus pre-skip declare; the
+// itself removes the priming that edit lists, iTunSMPB (iTunes files have
+// no edit list: TestITunesPrimingTrimmed) and Opus pre-skip declare; the
 // AAC end padding, which it keeps, is cut at the duration the file declares.
 // Seeking restarts ffmpeg at the new position (-ss before -i is exact).
 type ffmpegDecoder struct {
