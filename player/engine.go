@@ -130,6 +130,9 @@ type target struct {
 	e    *entry
 	ms   int64
 	seek bool // a seek in the same track: no new track-start event
+	// splice: e follows the end of the track being heard, whose remaining
+	// audio (of an older generation) still plays; see spliceLocked.
+	splice bool
 }
 
 // Engine plays a queue of tracks through an Output. All methods are safe for
@@ -152,6 +155,11 @@ type Engine struct {
 	heard   *entry // the track whose start was reported and not its end
 	tgt     target
 	changed chan struct{} // closed and replaced on every change
+	ahead   []decoding    // what the producer decoded since the output's track, in order
+	lastID  uint64        // the last play id given out
+
+	splice   atomic.Pointer[splicePoint] // older audio still to be heard, if any
+	reorders atomic.Uint64               // bumped when the successor of a track may change
 
 	gen      atomic.Uint64 // tgt.gen, for the reader
 	stateA   atomic.Int32  // state, for the reader
@@ -249,19 +257,7 @@ func (e *Engine) SetQueue(tracks []Track) {
 func (e *Engine) Append(tracks ...Track) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, t := range tracks {
-		en := &entry{t: t}
-		e.queue = append(e.queue, en)
-		at := len(e.order)
-		if e.shuffle {
-			lo := indexOf(e.order, e.cursor) + 1
-			at = lo + e.rng.IntN(len(e.order)-lo+1)
-		}
-		e.order = append(e.order[:at], append([]*entry{en}, e.order[at:]...)...)
-	}
-	if e.cursor == nil && len(e.order) > 0 {
-		e.cursor = e.order[0]
-	}
+	e.insertLocked(len(e.queue), tracks, false)
 }
 
 // Queue returns the tracks in queue order (not shuffled).
@@ -382,6 +378,7 @@ func (e *Engine) SetShuffle(on bool) {
 	defer e.mu.Unlock()
 	e.shuffle = on
 	e.rebuildOrderLocked()
+	e.followEditLocked()
 }
 
 // SetRepeat sets the repeat mode.
@@ -389,6 +386,7 @@ func (e *Engine) SetRepeat(r Repeat) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.repeat = r
+	e.followEditLocked()
 }
 
 // Status returns a snapshot of the engine.
@@ -449,8 +447,19 @@ func (e *Engine) retargetLocked(en *entry, ms int64, seek bool) {
 		e.postLocked(Event{Type: EventTrackEnd, Track: e.heard.t, Index: indexOf(e.queue, e.heard)})
 		e.heard = nil
 	}
-	e.tgt = target{gen: e.tgt.gen + 1, e: en, ms: ms, seek: seek}
-	e.gen.Store(e.tgt.gen)
+	e.setTargetLocked(target{e: en, ms: ms, seek: seek})
+}
+
+// setTargetLocked gives the producer a new target in a new generation.
+// Unless it is a splice, every chunk already decoded is stale.
+func (e *Engine) setTargetLocked(t target) {
+	if !t.splice {
+		e.ahead = e.ahead[:0]
+		e.splice.Store(nil)
+	}
+	t.gen = e.tgt.gen + 1
+	e.tgt = t
+	e.gen.Store(t.gen)
 	select {
 	case e.wakeProd <- struct{}{}:
 	default:

@@ -9,6 +9,7 @@ import (
 // chunk is a piece of decoded audio on its way to the output, or a marker.
 type chunk struct {
 	gen      uint64
+	play     uint64 // which decoding of e (see Engine.ahead)
 	e        *entry
 	start    int64     // output frame of data[0] within the track
 	durMs    int64     // the track's duration, 0 when unknown
@@ -71,24 +72,38 @@ type producer struct {
 	gen   uint64
 	cur   *track
 	curE  *entry
+	play  uint64 // the play id of cur
 	first bool
 	prep  *prepared
-	buf   [][2]float64
+	// checked is e.reorders+1 when the successor of cur was last looked
+	// up for prep (0: not yet for this track).
+	checked uint64
+	buf     [][2]float64
 }
 
 // produce decodes the target into e.chunks until ctx ends.
 func (e *Engine) produce(ctx context.Context) {
 	p := &producer{e: e, buf: make([][2]float64, chunkFrames)}
-	defer p.reset()
+	defer p.reset(false)
 	for ctx.Err() == nil {
 		e.mu.Lock()
 		t := e.tgt
+		var id uint64
+		if t.gen != p.gen && t.e != nil {
+			id = e.startPlayLocked(t.e)
+		}
 		e.mu.Unlock()
 		if t.gen != p.gen {
-			p.reset()
+			// A splice to the track already prepared keeps it: it then
+			// follows without the wait of opening it.
+			keep := t.splice && p.prep != nil && p.prep.e == t.e
+			p.reset(keep)
 			p.gen = t.gen
-			if t.e != nil {
-				p.begin(ctx, t.e, t.ms, !t.seek, false)
+			switch {
+			case t.e != nil:
+				p.begin(ctx, id, t.e, t.ms, !t.seek, keep)
+			case t.splice: // nothing follows the track being heard any more
+				p.send(ctx, &chunk{gen: p.gen, end: true, last: true})
 			}
 		}
 		if p.cur == nil {
@@ -102,13 +117,17 @@ func (e *Engine) produce(ctx context.Context) {
 	}
 }
 
-func (p *producer) reset() {
+// reset drops the track being decoded and, unless keepPrep, the one
+// prepared.
+func (p *producer) reset(keepPrep bool) {
 	if p.cur != nil {
 		p.cur.close()
 	}
 	p.cur, p.curE = nil, nil
-	p.prep.discard()
-	p.prep = nil
+	if !keepPrep {
+		p.prep.discard()
+		p.prep = nil
+	}
 }
 
 // step decodes and sends one chunk, handling the end of the track.
@@ -116,7 +135,7 @@ func (p *producer) step(ctx context.Context) {
 	n, ok, err := p.cur.read(p.buf)
 	if n > 0 {
 		c := getChunk()
-		c.gen, c.e, c.first = p.gen, p.curE, p.first
+		c.gen, c.play, c.e, c.first = p.gen, p.play, p.curE, p.first
 		c.start = p.cur.pos - int64(n)
 		c.durMs = p.durMs()
 		for _, f := range p.buf[:n] {
@@ -134,20 +153,17 @@ func (p *producer) step(ctx context.Context) {
 	if err != nil {
 		p.e.trackFailed(p.gen, p.curE, err)
 	}
-	ended := p.curE
+	ended, endedID := p.curE, p.play
 	p.cur.close()
 	p.cur = nil
 	p.e.mu.Lock()
-	next := p.e.successorLocked(ended, err == nil)
+	next, id := p.e.advanceLocked(p.gen, endedID, ended, err != nil)
 	p.e.mu.Unlock()
-	if next == nil {
-		p.send(ctx, &chunk{gen: p.gen, e: ended, end: true, finished: err == nil, last: true})
+	end := &chunk{gen: p.gen, play: endedID, e: ended, end: true, finished: err == nil, last: next == nil}
+	if !p.send(ctx, end) || next == nil {
 		return
 	}
-	if !p.send(ctx, &chunk{gen: p.gen, e: ended, end: true, finished: err == nil}) {
-		return
-	}
-	p.begin(ctx, next, 0, true, true)
+	p.begin(ctx, id, next, 0, true, true)
 }
 
 func (p *producer) durMs() int64 {
@@ -160,47 +176,59 @@ func (p *producer) durMs() int64 {
 	return 0
 }
 
-// maybePrepare opens the next track once the current one is close to its end.
+// maybePrepare opens the next track once the current one is close to its
+// end, and opens another instead if an edit changed which one that is.
 func (p *producer) maybePrepare() {
-	if p.prep != nil || p.cur.total < 0 || p.cur.total-p.cur.pos > int64(primeAhead*p.cur.outRate) {
+	if p.cur.total < 0 || p.cur.total-p.cur.pos > int64(primeAhead*p.cur.outRate) {
 		return
 	}
+	seen := p.e.reorders.Load() + 1
+	if p.checked == seen {
+		return
+	}
+	p.checked = seen
 	p.e.mu.Lock()
 	next := p.e.successorLocked(p.curE, true)
 	p.e.mu.Unlock()
+	if p.prep != nil && p.prep.e == next {
+		return
+	}
+	p.prep.discard()
+	p.prep = nil
 	if next != nil {
 		p.prep = p.e.prepare(next)
 	}
 }
 
-// begin opens en at ms. A track that fails to open is reported and skipped,
-// as is each following one, until one opens or every track in the queue
-// failed in a row (then playback stops at the end of the queue).
-func (p *producer) begin(ctx context.Context, en *entry, ms int64, newTrack, useprep bool) {
+// begin opens en (play id) at ms. A track that fails to open is reported
+// and skipped, as is each following one, until one opens or every track in
+// the queue failed in a row (then playback stops at the end of the queue).
+func (p *producer) begin(ctx context.Context, id uint64, en *entry, ms int64, newTrack, useprep bool) {
 	p.e.mu.Lock()
 	limit := max(len(p.e.queue), 1)
 	p.e.mu.Unlock()
 	for failures := 0; en != nil; failures++ {
 		tr, err := p.open(en, ms, useprep)
 		if err == nil {
-			p.cur, p.curE, p.first = tr, en, newTrack
+			p.cur, p.curE, p.play, p.first, p.checked = tr, en, id, newTrack, 0
 			return
 		}
 		p.e.trackFailed(p.gen, en, err)
-		if failures+1 >= limit || ctx.Err() != nil {
-			en = nil
-			break
-		}
 		p.e.mu.Lock()
 		stale := p.e.tgt.gen != p.gen
-		en = p.e.successorLocked(en, false)
+		if failures+1 >= limit || ctx.Err() != nil {
+			p.e.markLastLocked(p.gen, id)
+			en = nil
+		} else {
+			en, id = p.e.advanceLocked(p.gen, id, en, true)
+		}
 		p.e.mu.Unlock()
 		if stale {
 			return
 		}
 		ms, newTrack = 0, true
 	}
-	p.send(ctx, &chunk{gen: p.gen, end: true, last: true})
+	p.send(ctx, &chunk{gen: p.gen, play: id, end: true, last: true})
 }
 
 func (p *producer) open(en *entry, ms int64, useprep bool) (*track, error) {
@@ -225,14 +253,15 @@ func (p *producer) open(en *entry, ms int64, useprep bool) (*track, error) {
 }
 
 // send hands c to the output side. It gives up (false) when the target
-// changed meanwhile, making c stale, or ctx ended.
+// changed meanwhile, making c stale, or ctx ended. A chunk a splice keeps
+// (the end of the track being heard) is still sent.
 func (p *producer) send(ctx context.Context, c *chunk) bool {
 	for {
 		select {
 		case p.e.chunks <- c:
 			return true
 		case <-p.e.wakeProd:
-			if p.e.gen.Load() != p.gen {
+			if !p.e.live(c) {
 				// Leave the wake-up for the main loop to see the new target.
 				select {
 				case p.e.wakeProd <- struct{}{}:

@@ -43,12 +43,9 @@ func (e *Engine) read(p []float32) int {
 				return n
 			}
 		}
-		if c.gen != e.gen.Load() {
+		if !e.live(c) || c.first && e.rdOff == 0 && !e.trackStarted(c) {
 			e.dropCurrent()
 			continue
-		}
-		if c.first && e.rdOff == 0 {
-			e.trackStarted(c)
 		}
 		k := copy(p[n:], c.data[e.rdOff:])
 		if vol != 1 {
@@ -101,33 +98,38 @@ func (e *Engine) readWait(ctx context.Context, p []float32) (int, error) {
 	}
 }
 
-// trackStarted runs when the first sample of a track goes to the output.
-func (e *Engine) trackStarted(c *chunk) {
+// trackStarted runs when the first sample of a track is about to go to the
+// output. It is false when the chunk went stale meanwhile (an edit took
+// the track out of what follows): then not a sample of it may be heard.
+func (e *Engine) trackStarted(c *chunk) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if c.gen != e.tgt.gen {
-		return
+	if !e.live(c) {
+		return false
 	}
 	e.cursor, e.heard = c.e, c.e
+	e.heardLocked(c.play)
 	e.durMs.Store(c.durMs)
 	e.postLocked(Event{Type: EventTrackStart, Track: c.e.t, Index: indexOf(e.queue, c.e)})
+	return true
 }
 
 // trackEnded runs when the last sample of a track went to the output.
 func (e *Engine) trackEnded(c *chunk) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if c.gen != e.tgt.gen {
+	if !e.live(c) {
 		return
 	}
 	if c.e != nil && e.heard == c.e {
 		e.postLocked(Event{Type: EventTrackEnd, Track: c.e.t, Index: indexOf(e.queue, c.e), Finished: c.finished})
 		e.heard = nil
 	}
-	if c.last {
+	// The end of a spliced play is not the end of the queue any more: the
+	// current generation says what follows.
+	if c.last && c.gen == e.tgt.gen {
 		e.pos.Store(0)
-		e.tgt = target{gen: e.tgt.gen + 1}
-		e.gen.Store(e.tgt.gen)
+		e.setTargetLocked(target{})
 		e.setStateLocked(StateStopped)
 	}
 }
