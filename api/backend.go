@@ -66,6 +66,12 @@ type Backend interface {
 	SetRepeat(ctx context.Context, mode string) error
 	Queue(ctx context.Context) (Queue, error)
 	SetQueue(ctx context.Context, req PlayRequest) error
+	// AddToQueue, RemoveFromQueue and MoveInQueue edit the queue without
+	// interrupting what plays, and return it afterwards. Indexes are 0-based
+	// queue positions; one outside the queue is ErrNotFound.
+	AddToQueue(ctx context.Context, req QueueAddRequest) (Queue, error)
+	RemoveFromQueue(ctx context.Context, index int) (Queue, error)
+	MoveInQueue(ctx context.Context, from, to int) (Queue, error)
 
 	Playlists(ctx context.Context) ([]cache.Playlist, error)
 	Playlist(ctx context.Context, ref string) (cache.Playlist, []cache.PlaylistItem, error)
@@ -98,6 +104,7 @@ var (
 	ErrBusy       = errors.New("busy")               // 409 busy
 	ErrNotLinked  = errors.New("spotify not linked") // 409 not_linked
 	ErrNoTrack    = errors.New("nothing to play")    // 409 nothing_to_play
+	ErrNotFound   = errors.New("not found")          // 404 not_found (like cache.ErrNotFound)
 )
 
 // Status is GET /api/v1/status.
@@ -182,6 +189,23 @@ type Queue struct {
 	Playlist *PlaylistRef `json:"playlist"`
 	Index    int          `json:"index"`
 	Entries  []QueueEntry `json:"entries"`
+}
+
+// QueueAddRequest is POST /queue/entries: files by path, or the local copy
+// of a playlist's entry Index; at the end of the queue, to play next (Next),
+// or at queue position At.
+type QueueAddRequest struct {
+	Paths    []string `json:"paths,omitempty"`
+	Playlist string   `json:"playlist,omitempty"`
+	Index    *int     `json:"index,omitempty"`
+	Next     bool     `json:"next,omitempty"`
+	At       *int     `json:"at,omitempty"`
+}
+
+// QueueMoveRequest is POST /queue/move: entry From goes to position To.
+type QueueMoveRequest struct {
+	From *int `json:"from"`
+	To   *int `json:"to"`
 }
 
 // QueueEntry is one queued file.

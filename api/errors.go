@@ -82,7 +82,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", "request body is larger than 1 MiB")
 	case errors.Is(err, ErrBadRequest):
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
-	case errors.Is(err, cache.ErrNotFound):
+	case errors.Is(err, cache.ErrNotFound), errors.Is(err, ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", err.Error())
 	case errors.Is(err, ErrBusy):
 		writeError(w, http.StatusConflict, "busy", err.Error())

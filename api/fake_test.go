@@ -77,7 +77,24 @@ func (f *fakeBackend) SetQueue(ctx context.Context, req PlayRequest) error {
 }
 
 func (f *fakeBackend) Queue(ctx context.Context) (Queue, error) {
-	err := f.record("Queue", nil)
+	return f.queue("Queue", nil)
+}
+
+func (f *fakeBackend) AddToQueue(ctx context.Context, req QueueAddRequest) (Queue, error) {
+	return f.queue("AddToQueue", req)
+}
+
+func (f *fakeBackend) RemoveFromQueue(ctx context.Context, i int) (Queue, error) {
+	return f.queue("RemoveFromQueue", i)
+}
+
+func (f *fakeBackend) MoveInQueue(ctx context.Context, from, to int) (Queue, error) {
+	return f.queue("MoveInQueue", [2]int{from, to})
+}
+
+// queue records a call that answers with the queue.
+func (f *fakeBackend) queue(name string, arg any) (Queue, error) {
+	err := f.record(name, arg)
 	if f.QueueFunc != nil {
 		return f.QueueFunc(), err
 	}

@@ -291,6 +291,90 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, http.StatusOK, q)
 }
 
+func (s *Server) addToQueue(w http.ResponseWriter, r *http.Request) {
+	var req QueueAddRequest
+	err := decode(r, &req)
+	if err == nil {
+		err = req.validate()
+	}
+	var q Queue
+	if err == nil {
+		q, err = s.b.AddToQueue(r.Context(), req)
+	}
+	s.answerQueue(w, r, http.StatusCreated, q, err)
+}
+
+func (req QueueAddRequest) validate() error {
+	switch {
+	case req.Playlist == "" && len(req.Paths) == 0:
+		return fmt.Errorf("%w: give \"paths\", or \"playlist\" (id, URI or name) and \"index\"", ErrBadRequest)
+	case req.Playlist != "" && len(req.Paths) > 0:
+		return fmt.Errorf("%w: give \"paths\" or \"playlist\", not both", ErrBadRequest)
+	case req.Playlist != "" && req.Index == nil:
+		return badField("index", "is required with \"playlist\" (the entry's position, from 0)")
+	case req.Playlist == "" && req.Index != nil:
+		return badField("index", "goes with \"playlist\"; paths are added whole")
+	case req.Index != nil && *req.Index < 0:
+		return badField("index", "must be 0 or more")
+	case req.Next && req.At != nil:
+		return fmt.Errorf("%w: give \"next\" or \"at\", not both", ErrBadRequest)
+	case req.At != nil && *req.At < 0:
+		return badField("at", "must be 0 or more")
+	}
+	for i, p := range req.Paths {
+		if strings.TrimSpace(p) == "" {
+			return badField(fmt.Sprintf("paths[%d]", i), "is empty")
+		}
+	}
+	return nil
+}
+
+func (s *Server) removeFromQueue(w http.ResponseWriter, r *http.Request) {
+	err := noBody(r)
+	i, perr := strconv.Atoi(r.PathValue("index"))
+	var q Queue
+	switch {
+	case err != nil:
+	case perr != nil || i < 0:
+		err = fmt.Errorf("%w: the index in the path must be a queue position, 0 or more, not %s", ErrBadRequest, quote(r.PathValue("index")))
+	default:
+		q, err = s.b.RemoveFromQueue(r.Context(), i)
+	}
+	s.answerQueue(w, r, http.StatusOK, q, err)
+}
+
+func (s *Server) moveInQueue(w http.ResponseWriter, r *http.Request) {
+	var req QueueMoveRequest
+	err := decode(r, &req)
+	var q Queue
+	switch {
+	case err != nil:
+	case req.From == nil:
+		err = badField("from", "is required")
+	case req.To == nil:
+		err = badField("to", "is required")
+	case *req.From < 0:
+		err = badField("from", "must be 0 or more")
+	case *req.To < 0:
+		err = badField("to", "must be 0 or more")
+	default:
+		q, err = s.b.MoveInQueue(r.Context(), *req.From, *req.To)
+	}
+	s.answerQueue(w, r, http.StatusOK, q, err)
+}
+
+// answerQueue answers an edit of the queue with the queue afterwards.
+func (s *Server) answerQueue(w http.ResponseWriter, r *http.Request, status int, q Queue, err error) {
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if q.Entries == nil {
+		q.Entries = []QueueEntry{}
+	}
+	s.writeJSON(w, r, status, q)
+}
+
 // ---- library
 
 func (s *Server) playlists(w http.ResponseWriter, r *http.Request) {

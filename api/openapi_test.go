@@ -60,6 +60,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"Status": reflect.TypeFor[Status](), "TrackInfo": reflect.TypeFor[TrackInfo](), "PlaylistRef": reflect.TypeFor[PlaylistRef](),
 		"SpotifyStatus": reflect.TypeFor[SpotifyStatus](), "SpotifyApp": reflect.TypeFor[SpotifyApp](), "LibraryStatus": reflect.TypeFor[LibraryStatus](),
 		"PlayRequest": reflect.TypeFor[PlayRequest](), "Queue": reflect.TypeFor[Queue](), "QueueEntry": reflect.TypeFor[QueueEntry](),
+		"QueueAddRequest": reflect.TypeFor[QueueAddRequest](), "QueueMoveRequest": reflect.TypeFor[QueueMoveRequest](),
 		"MatchInfo": reflect.TypeFor[MatchInfo](), "MatchRequest": reflect.TypeFor[MatchRequest](), "Error": reflect.TypeFor[errorBody](),
 		"Started": reflect.TypeFor[startedBody](), "Playlist": reflect.TypeFor[cache.Playlist](),
 		"PlaylistDetail": reflect.TypeFor[PlaylistDetail](), "LocalTrack": reflect.TypeFor[cache.LocalTrack](),

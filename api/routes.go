@@ -35,6 +35,9 @@ var routeTable = []route{
 	{"PUT", "/player/repeat", (*Server).repeat},
 	{"GET", "/queue", (*Server).queue},
 	{"PUT", "/queue", (*Server).setQueue},
+	{"POST", "/queue/entries", (*Server).addToQueue},
+	{"DELETE", "/queue/entries/{index}", (*Server).removeFromQueue},
+	{"POST", "/queue/move", (*Server).moveInQueue},
 
 	{"GET", "/playlists", (*Server).playlists},
 	{"GET", "/playlists/{id}", (*Server).playlist},

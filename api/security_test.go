@@ -16,10 +16,12 @@ import (
 var validBody = map[string]string{
 	"/player/play": `{"paths":["/a.flac"]}`, "/queue": `{"paths":["/a.flac"]}`, "/player/seek": `{"position_ms":1}`,
 	"/player/volume": `{"volume":5}`, "/matches/{spotify_id}": `{"kind":"none"}`,
+	"/player/shuffle": `{"shuffle":true}`, "/player/repeat": `{"repeat":"all"}`,
+	"/queue/entries": `{"paths":["/a.flac"],"next":true}`, "/queue/move": `{"from":0,"to":1}`,
 }
 
 func routePath(rt route) string {
-	return Prefix + strings.NewReplacer("{id}", "p1", "{spotify_id}", "t1").Replace(rt.Path)
+	return Prefix + strings.NewReplacer("{id}", "p1", "{spotify_id}", "t1", "{index}", "0").Replace(rt.Path)
 }
 
 func isChange(rt route) bool { return rt.Method != "GET" }

@@ -173,6 +173,12 @@ func TestRoutes(t *testing.T) {
 		{"PUT", "/api/v1/player/repeat", `{"repeat":"one"}`, 204, "", "SetRepeat", "one", ""},
 		{"GET", "/api/v1/queue", "", 200, "application/json", "Queue", nil, `"entries":[]`},
 		{"PUT", "/api/v1/queue", `{"paths":["/m/a.flac"]}`, 204, "", "SetQueue", PlayRequest{Paths: []string{"/m/a.flac"}}, ""},
+		{"POST", "/api/v1/queue/entries", `{"paths":["/m/a.flac","/m/b.mp3"]}`, 201, "application/json", "AddToQueue", QueueAddRequest{Paths: []string{"/m/a.flac", "/m/b.mp3"}}, `"entries":[]`},
+		{"POST", "/api/v1/queue/entries", `{"paths":["/m/a.flac"],"next":true}`, 201, "application/json", "AddToQueue", QueueAddRequest{Paths: []string{"/m/a.flac"}, Next: true}, ""},
+		{"POST", "/api/v1/queue/entries", `{"playlist":"Road trip","index":0,"at":2}`, 201, "application/json", "AddToQueue", QueueAddRequest{Playlist: "Road trip", Index: ptr(0), At: ptr(2)}, ""},
+		{"DELETE", "/api/v1/queue/entries/3", "", 200, "application/json", "RemoveFromQueue", 3, `"index":-1`},
+		{"DELETE", "/api/v1/queue/entries/0", "{}", 200, "application/json", "RemoveFromQueue", 0, ""},
+		{"POST", "/api/v1/queue/move", `{"from":4,"to":0}`, 200, "application/json", "MoveInQueue", [2]int{4, 0}, `"entries":[]`},
 		{"GET", "/api/v1/playlists", "", 200, "application/json", "Playlists", nil, "[]"},
 		{"GET", "/api/v1/playlists/Road%20trip", "", 200, "application/json", "Playlist", "Road trip", `"entries":[{"position":0`},
 		{"GET", "/api/v1/playlists/p1/m3u", "", 200, "audio/x-mpegurl", "Playlist", "p1", "#EXTM3U\n#EXTINF:62,A, B - Song\n/m/a.flac\n"},
@@ -210,6 +216,25 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/api/v1/tracks?limit=0", "", 400, "application/json", "", nil, `\"limit\"`},
 		{"GET", "/api/v1/tracks?limit=1001", "", 400, "application/json", "", nil, `\"limit\"`},
 		{"GET", "/api/v1/tracks?limit=ten", "", 400, "application/json", "", nil, `\"limit\"`},
+		{"POST", "/api/v1/queue/entries", `{}`, 400, "application/json", "", nil, `give \"paths\", or \"playlist\"`},
+		{"POST", "/api/v1/queue/entries", `{"paths":["/a"],"playlist":"x","index":1}`, 400, "application/json", "", nil, "not both"},
+		{"POST", "/api/v1/queue/entries", `{"playlist":"x"}`, 400, "application/json", "", nil, `field \"index\" is required`},
+		{"POST", "/api/v1/queue/entries", `{"paths":["/a"],"index":1}`, 400, "application/json", "", nil, `field \"index\" goes with`},
+		{"POST", "/api/v1/queue/entries", `{"playlist":"x","index":-1}`, 400, "application/json", "", nil, `field \"index\" must be 0 or more`},
+		{"POST", "/api/v1/queue/entries", `{"paths":["/a"],"next":true,"at":0}`, 400, "application/json", "", nil, `\"next\" or \"at\", not both`},
+		{"POST", "/api/v1/queue/entries", `{"paths":["/a"],"at":-2}`, 400, "application/json", "", nil, `field \"at\" must be 0 or more`},
+		{"POST", "/api/v1/queue/entries", `{"paths":["/a",""]}`, 400, "application/json", "", nil, `field \"paths[1]\" is empty`},
+		{"POST", "/api/v1/queue/entries", `{"paths":"/a"}`, 400, "application/json", "", nil, `field \"paths\" must be an array`},
+		{"POST", "/api/v1/queue/entries", `{"paths":["/a"],"next":"yes"}`, 400, "application/json", "", nil, `field \"next\" must be true or false`},
+		{"POST", "/api/v1/queue/entries", `{"paths":["/a"],"after":3}`, 400, "application/json", "", nil, `unknown field \"after\"`},
+		{"DELETE", "/api/v1/queue/entries/-1", "", 400, "application/json", "", nil, `index in the path`},
+		{"DELETE", "/api/v1/queue/entries/two", "", 400, "application/json", "", nil, `not \"two\"`},
+		{"DELETE", "/api/v1/queue/entries/1", "nope", 400, "application/json", "", nil, "invalid JSON"},
+		{"POST", "/api/v1/queue/move", `{"to":1}`, 400, "application/json", "", nil, `field \"from\" is required`},
+		{"POST", "/api/v1/queue/move", `{"from":1}`, 400, "application/json", "", nil, `field \"to\" is required`},
+		{"POST", "/api/v1/queue/move", `{"from":-1,"to":0}`, 400, "application/json", "", nil, `field \"from\" must be 0 or more`},
+		{"POST", "/api/v1/queue/move", `{"from":0,"to":-1}`, 400, "application/json", "", nil, `field \"to\" must be 0 or more`},
+		{"POST", "/api/v1/queue/move", `{"from":0.5,"to":1}`, 400, "application/json", "", nil, `field \"from\" must be a number`},
 
 		// unknown routes and methods
 		{"GET", "/api/v1/nope", "", 404, "application/json", "", nil, `"code":"not_found"`},
@@ -218,6 +243,10 @@ func TestRoutes(t *testing.T) {
 		{"DELETE", "/api/v1/status", "", 405, "application/json", "", nil, `"code":"method_not_allowed"`},
 		{"GET", "/api/v1/player/play", "", 405, "application/json", "", nil, `use POST`},
 		{"POST", "/api/v1/queue", "{}", 405, "application/json", "", nil, `GET, HEAD, PUT`},
+		{"GET", "/api/v1/queue/entries", "", 405, "application/json", "", nil, `use POST`},
+		{"POST", "/api/v1/queue/entries/1", "{}", 405, "application/json", "", nil, `use DELETE`},
+		{"PUT", "/api/v1/queue/move", "{}", 405, "application/json", "", nil, `use POST`},
+		{"DELETE", "/api/v1/queue/entries", "", 405, "application/json", "", nil, `use POST`},
 	}
 	for _, c := range cases {
 		t.Run(c.method+" "+c.path+" "+c.body, func(t *testing.T) {
@@ -259,12 +288,13 @@ func TestEveryRouteServed(t *testing.T) {
 		"/player/play": `{"paths":["/a"]}`, "/queue": `{"paths":["/a"]}`, "/player/seek": `{"position_ms":1}`,
 		"/player/volume": `{"volume":5}`, "/matches/{spotify_id}": `{"kind":"none"}`,
 		"/player/shuffle": `{"shuffle":false}`, "/player/repeat": `{"repeat":"all"}`,
+		"/queue/entries": `{"paths":["/a"]}`, "/queue/move": `{"from":0,"to":1}`,
 	}
 	for _, rt := range routeTable {
 		if rt.Path == "/events" {
 			continue // streams; see TestEvents
 		}
-		path := strings.NewReplacer("{id}", "p1", "{spotify_id}", "t1").Replace(rt.Path)
+		path := strings.NewReplacer("{id}", "p1", "{spotify_id}", "t1", "{index}", "0").Replace(rt.Path)
 		body := ""
 		if rt.Method == "POST" || rt.Method == "PUT" {
 			body = bodies[rt.Path]
@@ -298,6 +328,7 @@ func TestBackendErrors(t *testing.T) {
 		name string
 	}{
 		{fmt.Errorf("playlist %q: %w", "x", cache.ErrNotFound), 404, "not_found"},
+		{fmt.Errorf("%w: no queue entry 9 (the queue has 3)", ErrNotFound), 404, "not_found"},
 		{fmt.Errorf("%w: already syncing", ErrBusy), 409, "busy"},
 		{ErrNotLinked, 409, "not_linked"},
 		{ErrNoTrack, 409, "nothing_to_play"},
@@ -451,3 +482,5 @@ func TestShutdownEndsStreams(t *testing.T) {
 		t.Errorf("stream did not end cleanly: %v", err)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -111,6 +111,15 @@ func (f *fakeBackend) SetQueue(ctx context.Context, r api.PlayRequest) error {
 	return f.record("SetQueue", r)
 }
 func (f *fakeBackend) Queue(ctx context.Context) (api.Queue, error) { return api.Queue{Index: -1}, nil }
+func (f *fakeBackend) AddToQueue(ctx context.Context, r api.QueueAddRequest) (api.Queue, error) {
+	return api.Queue{Index: -1}, f.record("AddToQueue", r)
+}
+func (f *fakeBackend) RemoveFromQueue(ctx context.Context, i int) (api.Queue, error) {
+	return api.Queue{Index: -1}, f.record("RemoveFromQueue", i)
+}
+func (f *fakeBackend) MoveInQueue(ctx context.Context, from, to int) (api.Queue, error) {
+	return api.Queue{Index: -1}, f.record("MoveInQueue", [2]int{from, to})
+}
 
 var playlists = []cache.Playlist{
 	{ID: "pl1", Kind: "playlist", Name: "Krautrock", Readable: true, Items: 4, Playable: 2, Coverage: 50},

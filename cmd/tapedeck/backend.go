@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	spotifyapi "github.com/zmb3/spotify/v2"
 
@@ -101,7 +102,11 @@ func (d *daemon) Play(ctx context.Context, req api.PlayRequest) error {
 		if len(d.engine.Queue()) == 0 {
 			return fmt.Errorf("%w: give a playlist or paths", api.ErrBadRequest)
 		}
-		return d.engine.Play(max(d.engine.Status().Index, 0))
+		if err := d.engine.Play(max(d.engine.Status().Index, 0)); err != nil {
+			return err
+		}
+		d.setSource("local") // the queue as it stands, built with queue edits or PUT /queue
+		return nil
 	}
 	start, err := d.load(ctx, req)
 	if err != nil {
@@ -169,34 +174,50 @@ func (d *daemon) load(ctx context.Context, req api.PlayRequest) (int, error) {
 		}
 		ref = &api.PlaylistRef{ID: p.ID, Name: p.Name, Items: len(items), PlayableOffline: len(meta)}
 	default:
-		for _, p := range req.Paths {
-			abs, err := filepath.Abs(p)
-			if err != nil {
-				return 0, fmt.Errorf("%w: path %q: %v", api.ErrBadRequest, p, err)
-			}
-			if fi, err := os.Stat(abs); err != nil || !fi.Mode().IsRegular() {
-				return 0, fmt.Errorf("%w: %s is not a file", api.ErrBadRequest, abs)
-			}
-			e := api.QueueEntry{Path: abs, Title: filepath.Base(abs)}
-			if lt, err := d.store.TrackByPath(ctx, abs); err == nil {
-				e.Title, e.Artists, e.DurationMs = lt.Title, lt.Artists, lt.DurationMs
-			}
-			meta = append(meta, e)
-			pos = append(pos, len(pos))
+		var err error
+		if meta, pos, err = d.pathEntries(ctx, req.Paths); err != nil {
+			return 0, err
 		}
 		if req.Index > 0 && req.Index < len(meta) {
 			start = req.Index
 		}
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.queueMeta, d.queuePos, d.playlist = meta, pos, ref
+	d.engine.SetQueue(playerTracks(meta))
+	return start, nil
+}
+
+// pathEntries describes files to queue, with what the index knows of them.
+// They have no playlist position (-1).
+func (d *daemon) pathEntries(ctx context.Context, paths []string) ([]api.QueueEntry, []int, error) {
+	var meta []api.QueueEntry
+	var pos []int
+	for _, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: path %q: %v", api.ErrBadRequest, p, err)
+		}
+		if fi, err := os.Stat(abs); err != nil || !fi.Mode().IsRegular() {
+			return nil, nil, fmt.Errorf("%w: %s is not a file", api.ErrBadRequest, abs)
+		}
+		e := api.QueueEntry{Path: abs, Title: filepath.Base(abs)}
+		if lt, err := d.store.TrackByPath(ctx, abs); err == nil {
+			e.Title, e.Artists, e.DurationMs = lt.Title, lt.Artists, lt.DurationMs
+		}
+		meta = append(meta, e)
+		pos = append(pos, -1)
+	}
+	return meta, pos, nil
+}
+
+func playerTracks(meta []api.QueueEntry) []player.Track {
 	tracks := make([]player.Track, len(meta))
 	for i, m := range meta {
 		tracks[i] = player.Track{Path: m.Path, ID: m.SpotifyID}
 	}
-	d.mu.Lock()
-	d.queueMeta, d.queuePos, d.playlist = meta, pos, ref
-	d.mu.Unlock()
-	d.engine.SetQueue(tracks)
-	return start, nil
+	return tracks
 }
 
 func (d *daemon) currentSource() string {
@@ -250,7 +271,11 @@ func (d *daemon) Resume(ctx context.Context) error {
 	if err := d.playable(); err != nil {
 		return err
 	}
-	return d.engineErr(d.engine.Resume())
+	if err := d.engine.Resume(); err != nil {
+		return d.engineErr(err)
+	}
+	d.setSource("local") // also when it started the queue after a stop
+	return nil
 }
 
 // Stop implements api.Backend.
@@ -360,11 +385,145 @@ func (d *daemon) engineErr(err error) error {
 
 // Queue implements api.Backend.
 func (d *daemon) Queue(context.Context) (api.Queue, error) {
-	st := d.engine.Status()
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return d.queueLocked(), nil
+}
+
+// queueLocked is the queue; d.mu keeps the engine's queue and queueMeta in
+// step.
+func (d *daemon) queueLocked() api.Queue {
 	entries := append([]api.QueueEntry{}, d.queueMeta...)
-	return api.Queue{Playlist: d.playlist, Index: st.Index, Entries: entries}, nil
+	return api.Queue{Playlist: d.playlist, Index: d.engine.Status().Index, Entries: entries}
+}
+
+// Queue edits keep queueMeta and queuePos in step with the engine's queue
+// under d.mu. An entry added from a path, or from a playlist other than
+// the queue's, has no playlist position (-1): a hand-back to Spotify never
+// starts from it.
+
+// AddToQueue implements api.Backend.
+func (d *daemon) AddToQueue(ctx context.Context, req api.QueueAddRequest) (api.Queue, error) {
+	if err := d.queueEditable(); err != nil {
+		return api.Queue{}, err
+	}
+	meta, pos, from, err := d.entriesToAdd(ctx, req)
+	if err != nil {
+		return api.Queue{}, err
+	}
+	d.mu.Lock()
+	at := len(d.queueMeta)
+	switch {
+	case req.Next:
+		at = d.engine.InsertNext(playerTracks(meta)...)
+	case req.At != nil:
+		at = *req.At
+		err = d.engine.Insert(at, playerTracks(meta)...)
+	default:
+		err = d.engine.Insert(at, playerTracks(meta)...)
+	}
+	if err != nil {
+		n := len(d.queueMeta)
+		d.mu.Unlock()
+		return api.Queue{}, fmt.Errorf("%w: \"at\" %d is past the end of the queue (%d entries)", api.ErrNotFound, at, n)
+	}
+	if d.playlist == nil || d.playlist.ID != from {
+		for i := range pos {
+			pos[i] = -1
+		}
+	}
+	d.queueMeta = slices.Insert(d.queueMeta, at, meta...)
+	d.queuePos = slices.Insert(d.queuePos, at, pos...)
+	return d.queueEditedLocked()
+}
+
+// entriesToAdd describes what an AddToQueue request names, with playlist
+// positions when it names a playlist's entry (from is that playlist).
+func (d *daemon) entriesToAdd(ctx context.Context, req api.QueueAddRequest) (meta []api.QueueEntry, pos []int, from string, err error) {
+	if req.Playlist == "" {
+		meta, pos, err = d.pathEntries(ctx, req.Paths)
+		return meta, pos, "", err
+	}
+	if req.Index == nil {
+		return nil, nil, "", fmt.Errorf("%w: a playlist entry needs its index", api.ErrBadRequest)
+	}
+	p, err := d.store.FindPlaylist(ctx, req.Playlist)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	items, err := d.store.PlaylistItems(ctx, p.ID)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	i := slices.IndexFunc(items, func(it cache.PlaylistItem) bool { return it.Position == *req.Index })
+	switch {
+	case i < 0:
+		return nil, nil, "", fmt.Errorf("%w: %q has no entry %d (its entries are 0 to %d)", api.ErrNotFound, p.Name, *req.Index, len(items)-1)
+	case items[i].Track == nil || items[i].LocalPath == "":
+		return nil, nil, "", fmt.Errorf("%w: entry %d of %q has no local copy (see `tapedeck missing --playlist %s`)", api.ErrNoTrack, *req.Index, p.Name, p.ID)
+	}
+	it := items[i]
+	meta = []api.QueueEntry{{Path: it.LocalPath, SpotifyID: it.Track.ID, Title: it.Track.Name,
+		Artists: cache.ArtistNames(it.Track.Artists), DurationMs: it.Track.DurationMs}}
+	return meta, []int{it.Position}, p.ID, nil
+}
+
+// RemoveFromQueue implements api.Backend.
+func (d *daemon) RemoveFromQueue(ctx context.Context, i int) (api.Queue, error) {
+	if err := d.queueEditable(); err != nil {
+		return api.Queue{}, err
+	}
+	d.mu.Lock()
+	if err := d.engine.Remove(i); err != nil {
+		n := len(d.queueMeta)
+		d.mu.Unlock()
+		return api.Queue{}, noEntry(i, n)
+	}
+	d.queueMeta = slices.Delete(d.queueMeta, i, i+1)
+	d.queuePos = slices.Delete(d.queuePos, i, i+1)
+	return d.queueEditedLocked()
+}
+
+// MoveInQueue implements api.Backend.
+func (d *daemon) MoveInQueue(ctx context.Context, from, to int) (api.Queue, error) {
+	if err := d.queueEditable(); err != nil {
+		return api.Queue{}, err
+	}
+	d.mu.Lock()
+	if err := d.engine.Move(from, to); err != nil {
+		n := len(d.queueMeta)
+		d.mu.Unlock()
+		return api.Queue{}, noEntry(max(from, to), n)
+	}
+	m, p := d.queueMeta[from], d.queuePos[from]
+	d.queueMeta = slices.Insert(slices.Delete(d.queueMeta, from, from+1), to, m)
+	d.queuePos = slices.Insert(slices.Delete(d.queuePos, from, from+1), to, p)
+	return d.queueEditedLocked()
+}
+
+func noEntry(i, n int) error {
+	return fmt.Errorf("%w: no queue entry %d (the queue has %d, from 0)", api.ErrNotFound, i, n)
+}
+
+// queueEditable refuses edits while Spotify plays: what plays next is
+// Spotify's to say, and a fail-over queues the playlist's local copies
+// afresh, so an edit would be lost.
+func (d *daemon) queueEditable() error {
+	if d.currentSource() == "spotify" {
+		return fmt.Errorf("%w: Spotify is playing and the queue is its own; edit the queue while your own files play (`tapedeck play --local`, or `tapedeck stop` first)", api.ErrBusy)
+	}
+	return nil
+}
+
+// queueEditedLocked finishes an edit made under d.mu: the queue is the
+// listener's choice now (no longer the copy of Spotify's one track that a
+// fail-over queued), and clients hear of it. It unlocks d.mu.
+func (d *daemon) queueEditedLocked() (api.Queue, error) {
+	d.conn.single = false
+	q := d.queueLocked()
+	d.mu.Unlock()
+	d.events.publish("queue", map[string]int{"index": q.Index, "length": len(q.Entries)})
+	return q, nil
 }
 
 // Playlists implements api.Backend.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -74,13 +75,21 @@ func (c *apiClient) do(ctx context.Context, method, path string, body, out any) 
 		if e.Error.Message == "" {
 			e.Error.Message = resp.Status
 		}
-		return fmt.Errorf("daemon: %s", e.Error.Message)
+		return &daemonError{Status: resp.StatusCode, Message: e.Error.Message}
 	}
 	if out == nil {
 		return nil
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
 }
+
+// daemonError is the daemon's refusal of a request.
+type daemonError struct {
+	Status  int
+	Message string
+}
+
+func (e *daemonError) Error() string { return "daemon: " + e.Message }
 
 // clientCmds are the commands that drive a running daemon.
 func (a *app) clientCmds() []*cobra.Command {
@@ -178,12 +187,7 @@ func (a *app) clientCmds() []*cobra.Command {
 				}
 				return nil, c.do(ctx, http.MethodPut, "/player/repeat", map[string]string{"repeat": args[0]}, nil)
 			}, nil)},
-		{Use: "queue", Short: "Show the play queue", Args: cobra.NoArgs,
-			RunE: withClient(func(ctx context.Context, c *apiClient, _ []string) (any, error) {
-				var q api.Queue
-				err := c.do(ctx, http.MethodGet, "/queue", nil, &q)
-				return q, err
-			}, func(v any) string { return formatQueue(v.(api.Queue)) })},
+		a.queueCmd(withClient),
 		{Use: "outages", Short: "List the Spotify outages the daemon saw", Args: cobra.NoArgs,
 			RunE: withClient(func(ctx context.Context, c *apiClient, _ []string) (any, error) {
 				var os []api.Outage
@@ -201,11 +205,122 @@ func (a *app) clientCmds() []*cobra.Command {
 	}
 	for _, c := range cmds {
 		c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+		for _, sub := range c.Commands() {
+			sub.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+		}
 	}
 	cmds[1].Flags().IntVar(&index, "index", 0, "start at this entry of the playlist (0-based)")
 	cmds[1].Flags().BoolVar(&local, "local", false, "play from your own files even if Spotify works")
 	cmds[1].Flags().BoolVar(&spotify, "spotify", false, "play on Spotify or fail (no local fallback at start)")
 	return cmds
+}
+
+// clientRun is what clientCmds wraps a command's work in: the daemon's
+// client, JSON or text output.
+type clientRun func(fn func(ctx context.Context, c *apiClient, args []string) (any, error), text func(any) string) func(*cobra.Command, []string) error
+
+// queueCmd lists the queue and, through its subcommands, edits it.
+// Entries are numbered from 1 as the listing shows them; the API counts
+// from 0.
+func (a *app) queueCmd(withClient clientRun) *cobra.Command {
+	showQueue := func(v any) string { return formatQueue(v.(api.Queue)) }
+	cmd := &cobra.Command{Use: "queue", Short: "Show the play queue (add, remove, move: edit it)", Args: usageArgs(cobra.NoArgs),
+		RunE: withClient(func(ctx context.Context, c *apiClient, _ []string) (any, error) {
+			var q api.Queue
+			err := c.do(ctx, http.MethodGet, "/queue", nil, &q)
+			return q, err
+		}, showQueue)}
+	var (
+		next bool
+		at   int
+	)
+	add := &cobra.Command{Use: "add [--next | --at N] PATH...", Short: "Add files to the queue: at the end, next (after the current track), or as entry N",
+		Args: usageArgs(cobra.MinimumNArgs(1)),
+		RunE: withClient(func(ctx context.Context, c *apiClient, args []string) (any, error) {
+			req := api.QueueAddRequest{Next: next}
+			switch {
+			case next && at != 0:
+				return nil, fmt.Errorf("%w: --next or --at, not both", errUsage)
+			case at < 0:
+				return nil, fmt.Errorf("%w: --at %d: entries are numbered from 1", errUsage, at)
+			case at > 0:
+				i := at - 1
+				req.At = &i
+			}
+			for _, p := range args {
+				abs, err := filepath.Abs(p) // the daemon runs elsewhere
+				if err != nil {
+					return nil, err
+				}
+				req.Paths = append(req.Paths, abs)
+			}
+			var q api.Queue
+			err := c.do(ctx, http.MethodPost, "/queue/entries", req, &q)
+			if at > 0 && isNotFound(err) {
+				return nil, fmt.Errorf("--at %d: the queue is shorter (see `tapedeck queue`)", at)
+			}
+			return q, err
+		}, showQueue)}
+	add.Flags().BoolVar(&next, "next", false, "play them next, right after the current track (also with shuffle)")
+	add.Flags().IntVar(&at, "at", 0, "insert them as entry N (numbered from 1, as the queue lists them)")
+	remove := &cobra.Command{Use: "remove N", Short: "Remove entry N (as `tapedeck queue` numbers them); removing the current track plays the next",
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: withClient(func(ctx context.Context, c *apiClient, args []string) (any, error) {
+			n, err := entryNumber(args[0])
+			if err != nil {
+				return nil, err
+			}
+			var q api.Queue
+			err = c.do(ctx, http.MethodDelete, "/queue/entries/"+strconv.Itoa(n-1), nil, &q)
+			if isNotFound(err) {
+				return nil, fmt.Errorf("no entry %d in the queue (see `tapedeck queue`)", n)
+			}
+			return q, err
+		}, showQueue)}
+	move := &cobra.Command{Use: "move FROM TO", Short: "Move entry FROM to position TO (as `tapedeck queue` numbers them)",
+		Args: usageArgs(cobra.ExactArgs(2)),
+		RunE: withClient(func(ctx context.Context, c *apiClient, args []string) (any, error) {
+			from, err := entryNumber(args[0])
+			if err != nil {
+				return nil, err
+			}
+			to, err := entryNumber(args[1])
+			if err != nil {
+				return nil, err
+			}
+			var q api.Queue
+			err = c.do(ctx, http.MethodPost, "/queue/move", map[string]int{"from": from - 1, "to": to - 1}, &q)
+			if isNotFound(err) {
+				return nil, fmt.Errorf("no entry %d or %d in the queue (see `tapedeck queue`)", from, to)
+			}
+			return q, err
+		}, showQueue)}
+	cmd.AddCommand(add, remove, move)
+	return cmd
+}
+
+// entryNumber reads a queue entry number as `tapedeck queue` shows it.
+func entryNumber(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%w: entry %q: want a number from 1, as `tapedeck queue` shows", errUsage, s)
+	}
+	return n, nil
+}
+
+func isNotFound(err error) bool {
+	var de *daemonError
+	return errors.As(err, &de) && de.Status == http.StatusNotFound
+}
+
+// usageArgs makes a wrong number of arguments a usage error (exit 2).
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return fmt.Errorf("%w: %v (see --help)", errUsage, err)
+		}
+		return nil
+	}
 }
 
 func parsePosition(s string) (int64, error) {

@@ -566,7 +566,7 @@ func (d *daemon) toSpotify(ctx context.Context, i int, positionMs int64, next bo
 		trackID, pos = d.queueMeta[i].SpotifyID, d.queuePos[i]
 	}
 	d.mu.Unlock()
-	if cmd == nil || playlist == nil || trackID == "" {
+	if cmd == nil || playlist == nil || trackID == "" || pos < 0 { // pos < 0: added to the queue, not in the playlist
 		return
 	}
 	d.engine.Stop() // never two sources at once: local stops first

@@ -60,6 +60,11 @@ func (backend) SetShuffle(context.Context, bool) error          { return errNo }
 func (backend) SetRepeat(context.Context, string) error         { return errNo }
 func (backend) Queue(context.Context) (api.Queue, error)        { return api.Queue{}, errNo }
 func (backend) SetQueue(context.Context, api.PlayRequest) error { return errNo }
+func (backend) AddToQueue(context.Context, api.QueueAddRequest) (api.Queue, error) {
+	return api.Queue{}, errNo
+}
+func (backend) RemoveFromQueue(context.Context, int) (api.Queue, error)  { return api.Queue{}, errNo }
+func (backend) MoveInQueue(context.Context, int, int) (api.Queue, error) { return api.Queue{}, errNo }
 func (backend) Playlists(context.Context) ([]cache.Playlist, error) {
 	return nil, errNo
 }
