@@ -7,7 +7,9 @@ import (
 	"math"
 	"net/http"
 	"os/exec"
+	"path"
 	"regexp"
+	"slices"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -33,6 +35,7 @@ type fakeBackend struct {
 	title     string
 	events    chan api.Event
 	decisions map[string]decision // by Spotify id
+	queue     api.Queue
 }
 
 // decision is a SetMatch call.
@@ -110,15 +113,60 @@ func (f *fakeBackend) SetRepeat(ctx context.Context, m string) error { return f.
 func (f *fakeBackend) SetQueue(ctx context.Context, r api.PlayRequest) error {
 	return f.record("SetQueue", r)
 }
-func (f *fakeBackend) Queue(ctx context.Context) (api.Queue, error) { return api.Queue{Index: -1}, nil }
+func (f *fakeBackend) Queue(ctx context.Context) (api.Queue, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.queueLocked(), nil
+}
+
+func (f *fakeBackend) queueLocked() api.Queue {
+	q := f.queue
+	q.Entries = slices.Clone(q.Entries)
+	if len(q.Entries) == 0 {
+		q.Index = -1
+	}
+	return q
+}
+
 func (f *fakeBackend) AddToQueue(ctx context.Context, r api.QueueAddRequest) (api.Queue, error) {
-	return api.Queue{Index: -1}, f.record("AddToQueue", r)
+	f.record("AddToQueue", r)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range r.Paths {
+		f.queue.Entries = append(f.queue.Entries, api.QueueEntry{Path: p, Title: path.Base(p)})
+	}
+	return f.queueLocked(), nil
 }
+
+// RemoveFromQueue and MoveInQueue edit the queue as the daemon does, the
+// current entry following its track.
 func (f *fakeBackend) RemoveFromQueue(ctx context.Context, i int) (api.Queue, error) {
-	return api.Queue{Index: -1}, f.record("RemoveFromQueue", i)
+	f.record("RemoveFromQueue", i)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if i >= len(f.queue.Entries) {
+		return api.Queue{}, fmt.Errorf("%w: no queue entry %d", api.ErrNotFound, i)
+	}
+	f.queue.Entries = slices.Delete(f.queue.Entries, i, i+1)
+	if i < f.queue.Index {
+		f.queue.Index--
+	}
+	return f.queueLocked(), nil
 }
+
 func (f *fakeBackend) MoveInQueue(ctx context.Context, from, to int) (api.Queue, error) {
-	return api.Queue{Index: -1}, f.record("MoveInQueue", [2]int{from, to})
+	f.record("MoveInQueue", [2]int{from, to})
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	q := &f.queue
+	if from >= len(q.Entries) || to >= len(q.Entries) {
+		return api.Queue{}, fmt.Errorf("%w: no queue entry %d", api.ErrNotFound, max(from, to))
+	}
+	cur := q.Entries[max(q.Index, 0)]
+	e := q.Entries[from]
+	q.Entries = slices.Insert(slices.Delete(q.Entries, from, from+1), to, e)
+	q.Index = slices.IndexFunc(q.Entries, func(x api.QueueEntry) bool { return x.Path == cur.Path })
+	return f.queueLocked(), nil
 }
 
 var playlists = []cache.Playlist{
@@ -365,7 +413,13 @@ func TestPageServed(t *testing.T) {
 
 func TestPageInBrowser(t *testing.T) {
 	b := browser.Start(t, 40*time.Second)
-	f := &fakeBackend{title: "Halleluhwah"}
+	f := &fakeBackend{title: "Halleluhwah", queue: api.Queue{Index: 1, Playlist: &api.PlaylistRef{ID: "pl1", Name: "Krautrock"},
+		Entries: []api.QueueEntry{
+			{Path: "/music/Can/Mother Sky.flac", Title: "Mother Sky", Artists: []string{"Can"}, DurationMs: 860_000},
+			{Path: "/music/Can/Halleluhwah.flac", Title: "Halleluhwah", Artists: []string{"Can"}, DurationMs: 1_100_000},
+			{Path: "/music/NEU!/Hallogallo.flac", Title: "Hallogallo", Artists: []string{"NEU!"}, DurationMs: 604_000},
+			{Path: "/music/Can/Vitamin C.flac", Title: "Vitamin C", Artists: []string{"Can"}, DurationMs: 212_000},
+		}}}
 	base := serve(t, f, "")
 	ctx, poll := b.Ctx, browser.Poll
 	run := func(what string, actions ...chromedp.Action) {
@@ -487,6 +541,7 @@ func TestPageInBrowser(t *testing.T) {
 	}
 
 	matchDecisions(t, b, f)
+	queueEdits(t, b, f)
 
 	// Missing, with its CSV built in the page.
 	var csv string
@@ -684,4 +739,84 @@ func matchDecisions(t *testing.T, b *browser.Browser, f *fakeBackend) {
 	if fixes != 0 {
 		t.Error("the gap (no Spotify track) offers a match button")
 	}
+}
+
+// queueEdits lists the queue in its tab, then removes and moves entries
+// with their buttons: each reaches the backend with the entry's index (from
+// 0, while the page numbers from 1), the list shows the queue the backend
+// answers with, and the focus stays on the entry moved for the keyboard.
+func queueEdits(t *testing.T, b *browser.Browser, f *fakeBackend) {
+	t.Helper()
+	run := func(what string, actions ...chromedp.Action) {
+		t.Helper()
+		if err := chromedp.Run(b.Ctx, actions...); err != nil {
+			t.Fatalf("%s: %v (browser said: %q)", what, err, b.Problems())
+		}
+	}
+	poll := browser.Poll
+	type row struct {
+		Title             string
+		Current, Up, Down bool
+	}
+	rows := func() []row {
+		t.Helper()
+		var rs []row
+		run("read the queue", chromedp.Evaluate(`[...document.querySelectorAll("#queue > li")].map(li => ({
+			Title: li.querySelector(".t").textContent, Current: li.getAttribute("aria-current") === "true",
+			Up: !li.querySelector(".up").disabled, Down: !li.querySelector(".down").disabled}))`, &rs))
+		return rs
+	}
+	titles := func(want ...string) chromedp.Action {
+		return poll(fmt.Sprintf(`JSON.stringify([...document.querySelectorAll("#queue > li .t")].map(e => e.textContent)) === %q`,
+			fmt.Sprintf(`["%s"]`, strings.Join(want, `","`))))
+	}
+	btn := func(i int, kind string) string { return fmt.Sprintf(`#queue > li[data-index="%d"] .%s`, i, kind) }
+	focused := func(sel string) chromedp.Action {
+		return poll(fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, sel))
+	}
+
+	run("open the queue", chromedp.Click(`.tab[data-tab="queue"]`, chromedp.ByQuery),
+		titles("1. Mother Sky", "2. Halleluhwah", "3. Hallogallo", "4. Vitamin C"))
+	want := []row{{"1. Mother Sky", false, false, true}, {"2. Halleluhwah", true, true, true},
+		{"3. Hallogallo", false, true, true}, {"4. Vitamin C", false, true, false}}
+	if got := rows(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("queue shows %v, want %v", got, want)
+	}
+	var from string
+	run("playlist", chromedp.Text("#queue-from", &from, chromedp.ByID))
+	if from != "from Krautrock" {
+		t.Errorf("queue's playlist shown as %q", from)
+	}
+
+	run("remove the third", chromedp.Click(btn(2, "remove"), chromedp.ByQuery),
+		titles("1. Mother Sky", "2. Halleluhwah", "3. Vitamin C"), focused(btn(2, "remove")))
+	if i, _ := f.called("RemoveFromQueue"); i != 2 {
+		t.Errorf("RemoveFromQueue(%v), want 2", i)
+	}
+	run("move the last up", chromedp.Click(btn(2, "up"), chromedp.ByQuery),
+		titles("1. Mother Sky", "2. Vitamin C", "3. Halleluhwah"), focused(btn(1, "up")))
+	if m, _ := f.called("MoveInQueue"); m != [2]int{2, 1} {
+		t.Errorf("MoveInQueue(%v), want [2 1]", m)
+	}
+	// The keyboard alone: the focus followed the entry, Enter moves it again.
+	run("move it up again with the keyboard", chromedp.KeyEvent(kb.Enter),
+		titles("1. Vitamin C", "2. Mother Sky", "3. Halleluhwah"), focused(btn(0, "remove")))
+	run("move the first down", chromedp.Click(btn(0, "down"), chromedp.ByQuery),
+		titles("1. Mother Sky", "2. Vitamin C", "3. Halleluhwah"), focused(btn(1, "down")))
+	if m, _ := f.called("MoveInQueue"); m != [2]int{0, 1} {
+		t.Errorf("MoveInQueue(%v), want [0 1]", m)
+	}
+	if got := rows(); !got[2].Current || got[2].Down || !got[0].Down || got[0].Up {
+		t.Errorf("after the edits the queue shows %v: the playing track (Halleluhwah) last", got)
+	}
+	if f.count("RemoveFromQueue") != 1 || f.count("MoveInQueue") != 3 {
+		t.Errorf("%d removals and %d moves reached the backend, want 1 and 3", f.count("RemoveFromQueue"), f.count("MoveInQueue"))
+	}
+
+	// An edit made elsewhere (the CLI) shows through its event.
+	f.AddToQueue(context.Background(), api.QueueAddRequest{Paths: []string{"/music/Can/Oh Yeah.flac"}})
+	if !f.emit(api.Event{Type: "queue", Data: map[string]int{"index": 2, "length": 4}}) {
+		t.Fatal("no event subscriber")
+	}
+	run("follow the queue event", titles("1. Mother Sky", "2. Vitamin C", "3. Halleluhwah", "4. Oh Yeah.flac"))
 }

@@ -198,11 +198,14 @@
     });
   }
 
+  const TABS = ["playlists", "queue", "missing", "outages"];
+
   function selectTab(name) {
     for (const b of document.querySelectorAll(".tab")) b.setAttribute("aria-selected", String(b.dataset.tab === name));
     $("detail").hidden = true;
-    for (const n of ["playlists", "missing", "outages"]) $("tab-" + n).hidden = n !== name;
+    for (const n of TABS) $("tab-" + n).hidden = n !== name;
     if (name === "playlists") loadPlaylists();
+    if (name === "queue") loadQueue();
     if (name === "missing") loadMissing();
     if (name === "outages") loadOutages();
   }
@@ -266,7 +269,7 @@
     currentPlaylist = d.id;
     editing = null;
     detailStale = false;
-    for (const n of ["playlists", "missing", "outages"]) $("tab-" + n).hidden = true;
+    for (const n of TABS) $("tab-" + n).hidden = true;
     $("detail").hidden = false;
     $("detail-name").textContent = d.name;
     $("detail-cov").textContent = d.playable_offline + " of " + d.items + " playable offline (" + Math.round(pct(d)) + "%)";
@@ -434,6 +437,60 @@
     return li;
   }
 
+  // ---- the queue
+
+  async function loadQueue() {
+    let q;
+    try { q = await api("GET", "/queue"); } catch (e) { showError(e); return; }
+    renderQueue(q);
+  }
+
+  // renderQueue lists the queue (the API's indexes count from 0; the page
+  // numbers from 1, as `tapedeck queue` does). focus, when given, names the
+  // button to focus afterwards: [index, "up" | "down" | "remove"].
+  function renderQueue(q, focus) {
+    const ol = $("queue");
+    const n = q.entries.length;
+    ol.replaceChildren(...q.entries.map((e, i) => queueItem(e, i, n, i === q.index)));
+    $("queue-empty").hidden = n > 0;
+    $("queue-from").hidden = !q.playlist;
+    $("queue-from").textContent = q.playlist ? "from " + q.playlist.name : "";
+    if (!focus || n === 0) return;
+    const li = ol.children[Math.min(focus[0], n - 1)];
+    const b = li.querySelector("." + focus[1]);
+    (b && !b.disabled ? b : li.querySelector(".remove")).focus();
+  }
+
+  function queueItem(e, i, n, current) {
+    const li = el("li");
+    li.dataset.index = String(i);
+    if (current) li.setAttribute("aria-current", "true");
+    const row = el("div", "entry-row");
+    const main = el("div", "entry-main");
+    const title = e.title || "(untitled)";
+    main.append(el("div", "t", (i + 1) + ". " + title));
+    main.append(el("div", "muted small", [(e.artists || []).join(", "), fmt(e.duration_ms)].filter(Boolean).join(" · ")));
+    const up = button("↑", "up", () => editQueue("POST", "/queue/move", { from: i, to: i - 1 }, [i - 1, "up"]));
+    up.setAttribute("aria-label", "Move " + title + " up");
+    up.disabled = i === 0;
+    const down = button("↓", "down", () => editQueue("POST", "/queue/move", { from: i, to: i + 1 }, [i + 1, "down"]));
+    down.setAttribute("aria-label", "Move " + title + " down");
+    down.disabled = i === n - 1;
+    const rm = button("✕", "remove", () => editQueue("DELETE", "/queue/entries/" + i, undefined, [i, "remove"]));
+    rm.setAttribute("aria-label", "Remove " + title + (current ? " (playing: the next one plays)" : ""));
+    row.append(main, up, down, rm);
+    li.append(row);
+    return li;
+  }
+
+  // editQueue sends an edit and shows the queue the daemon answers with.
+  async function editQueue(method, path, body, focus) {
+    let q;
+    try { q = await api(method, path, body); } catch (e) { showError(e); loadQueue(); return; }
+    showError(null);
+    renderQueue(q, focus);
+  }
+
   // ---- missing
 
   function csvField(v) {
@@ -493,6 +550,8 @@
     clearTimeout(refreshTimer);
     refreshTimer = setTimeout(() => {
       refreshStatus();
+      // The current entry moves with the track; edits come as queue events.
+      if (!$("tab-queue").hidden) loadQueue();
       if (lists) {
         if (!$("tab-playlists").hidden) loadPlaylists();
         if (!$("tab-missing").hidden) loadMissing();
@@ -528,7 +587,7 @@
       const ms = d && typeof d === "object" ? d.position_ms : d;
       if (typeof ms === "number") setPosition(ms); else refreshSoon(false);
     });
-    for (const t of ["state", "track", "source", "volume", "error"]) events.addEventListener(t, () => refreshSoon(false));
+    for (const t of ["state", "track", "source", "volume", "error", "queue"]) events.addEventListener(t, () => refreshSoon(false));
     for (const t of ["connectivity", "scan", "sync", "match"]) events.addEventListener(t, () => refreshSoon(true));
   }
 
