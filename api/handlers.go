@@ -150,7 +150,7 @@ func (s *Server) previous(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) play(w http.ResponseWriter, r *http.Request) {
-	req, err := decodePlay(r)
+	req, err := decodePlay(r, true)
 	if err == nil {
 		err = s.b.Play(r.Context(), req)
 	}
@@ -162,7 +162,7 @@ func (s *Server) play(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) setQueue(w http.ResponseWriter, r *http.Request) {
-	req, err := decodePlay(r)
+	req, err := decodePlay(r, false)
 	if err == nil {
 		err = s.b.SetQueue(r.Context(), req)
 	}
@@ -173,14 +173,15 @@ func (s *Server) setQueue(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// decodePlay reads a PlayRequest: a playlist or paths, not both.
-func decodePlay(r *http.Request) (PlayRequest, error) {
+// decodePlay reads a PlayRequest: a playlist or paths, not both; with
+// resume, neither (play resumes, or plays the queue).
+func decodePlay(r *http.Request, resume bool) (PlayRequest, error) {
 	var req PlayRequest
 	if err := decode(r, &req); err != nil {
 		return req, err
 	}
 	switch {
-	case req.Playlist == "" && len(req.Paths) == 0:
+	case req.Playlist == "" && len(req.Paths) == 0 && !resume:
 		return req, fmt.Errorf("%w: give \"playlist\" (id, URI or name) or \"paths\"", ErrBadRequest)
 	case req.Playlist != "" && len(req.Paths) > 0:
 		return req, fmt.Errorf("%w: give \"playlist\" or \"paths\", not both", ErrBadRequest)

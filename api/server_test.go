@@ -161,6 +161,7 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/api/v1/status", "", 200, "application/json", "Status", nil, `"state":"stopped"`},
 		{"POST", "/api/v1/player/play", `{"playlist":"Road trip","index":3,"position_ms":1500}`, 204, "", "Play", PlayRequest{Playlist: "Road trip", Index: 3, PositionMs: 1500}, ""},
 		{"POST", "/api/v1/player/play", `{"paths":["/m/a.flac","/m/b.mp3"]}`, 204, "", "Play", PlayRequest{Paths: []string{"/m/a.flac", "/m/b.mp3"}}, ""},
+		{"POST", "/api/v1/player/play", `{}`, 204, "", "Play", PlayRequest{}, ""}, // resume
 		{"POST", "/api/v1/player/pause", "", 204, "", "Pause", nil, ""},
 		{"POST", "/api/v1/player/pause", "{}", 204, "", "Pause", nil, ""},
 		{"POST", "/api/v1/player/resume", "", 204, "", "Resume", nil, ""},
@@ -193,7 +194,7 @@ func TestRoutes(t *testing.T) {
 		{"POST", "/api/v1/scan", "", 202, "application/json", "StartScan", nil, `"started":"scan"`},
 
 		// invalid requests: 400 naming the field, no backend call
-		{"POST", "/api/v1/player/play", `{}`, 400, "application/json", "", nil, `give \"playlist\"`},
+		{"PUT", "/api/v1/queue", `{}`, 400, "application/json", "", nil, `give \"playlist\"`},
 		{"POST", "/api/v1/player/play", ``, 400, "application/json", "", nil, "JSON body is required"},
 		{"POST", "/api/v1/player/play", `{"playlist":"x","paths":["/a"]}`, 400, "application/json", "", nil, "not both"},
 		{"POST", "/api/v1/player/play", `{"playlist":"x","index":-1}`, 400, "application/json", "", nil, `field \"index\"`},

@@ -224,7 +224,7 @@ type clientRun func(fn func(ctx context.Context, c *apiClient, args []string) (a
 // from 0.
 func (a *app) queueCmd(withClient clientRun) *cobra.Command {
 	showQueue := func(v any) string { return formatQueue(v.(api.Queue)) }
-	cmd := &cobra.Command{Use: "queue", Short: "Show the play queue (add, remove, move: edit it)", Args: usageArgs(cobra.NoArgs),
+	cmd := &cobra.Command{Use: "queue", Short: "Show the play queue (add, remove, move: edit it)", Args: cobra.NoArgs,
 		RunE: withClient(func(ctx context.Context, c *apiClient, _ []string) (any, error) {
 			var q api.Queue
 			err := c.do(ctx, http.MethodGet, "/queue", nil, &q)
@@ -235,7 +235,7 @@ func (a *app) queueCmd(withClient clientRun) *cobra.Command {
 		at   int
 	)
 	add := &cobra.Command{Use: "add [--next | --at N] PATH...", Short: "Add files to the queue: at the end, next (after the current track), or as entry N",
-		Args: usageArgs(cobra.MinimumNArgs(1)),
+		Args: cobra.MinimumNArgs(1),
 		RunE: withClient(func(ctx context.Context, c *apiClient, args []string) (any, error) {
 			req := api.QueueAddRequest{Next: next}
 			switch {
@@ -264,7 +264,7 @@ func (a *app) queueCmd(withClient clientRun) *cobra.Command {
 	add.Flags().BoolVar(&next, "next", false, "play them next, right after the current track (also with shuffle)")
 	add.Flags().IntVar(&at, "at", 0, "insert them as entry N (numbered from 1, as the queue lists them)")
 	remove := &cobra.Command{Use: "remove N", Short: "Remove entry N (as `tapedeck queue` numbers them); removing the current track plays the next",
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: cobra.ExactArgs(1),
 		RunE: withClient(func(ctx context.Context, c *apiClient, args []string) (any, error) {
 			n, err := entryNumber(args[0])
 			if err != nil {
@@ -278,7 +278,7 @@ func (a *app) queueCmd(withClient clientRun) *cobra.Command {
 			return q, err
 		}, showQueue)}
 	move := &cobra.Command{Use: "move FROM TO", Short: "Move entry FROM to position TO (as `tapedeck queue` numbers them)",
-		Args: usageArgs(cobra.ExactArgs(2)),
+		Args: cobra.ExactArgs(2),
 		RunE: withClient(func(ctx context.Context, c *apiClient, args []string) (any, error) {
 			from, err := entryNumber(args[0])
 			if err != nil {
@@ -311,16 +311,6 @@ func entryNumber(s string) (int, error) {
 func isNotFound(err error) bool {
 	var de *daemonError
 	return errors.As(err, &de) && de.Status == http.StatusNotFound
-}
-
-// usageArgs makes a wrong number of arguments a usage error (exit 2).
-func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if err := check(cmd, args); err != nil {
-			return fmt.Errorf("%w: %v (see --help)", errUsage, err)
-		}
-		return nil
-	}
 }
 
 func parsePosition(s string) (int64, error) {

@@ -165,6 +165,12 @@ func TestDaemonWithTheCLI(t *testing.T) {
 		st := statusOf(t, c)
 		return st.Track != nil && st.Track.Title == "Two" && st.State == "playing"
 	})
+	// `play` with no playlist resumes, as README says.
+	c.mustRun("pause")
+	c.mustRun("play")
+	if st := statusOf(t, c); st.State != "playing" || st.Track == nil || st.Track.Title != "Two" {
+		t.Errorf("play with no playlist after a pause: %s %+v, want Two playing again", st.State, st.Track)
+	}
 	c.mustRun("volume", "40")
 	c.mustRun("seek", "0:01")
 	if st := statusOf(t, c); st.Volume != 40 || st.PositionMs < 900 {
@@ -178,6 +184,11 @@ func TestDaemonWithTheCLI(t *testing.T) {
 	}
 	if _, _, err := c.run("volume", "101"); exitCode(err) != 2 {
 		t.Errorf("volume 101: %v", err)
+	}
+	for _, args := range [][]string{{"volume"}, {"seek"}, {"pause", "now"}, {"queue", "move", "1"}} {
+		if _, _, err := c.run(args...); exitCode(err) != 2 {
+			t.Errorf("%q: %v, want a usage error (exit 2)", args, err)
+		}
 	}
 	c.mustRun("shuffle", "on")
 	c.mustRun("repeat", "one")

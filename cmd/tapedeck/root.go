@@ -65,7 +65,24 @@ then TAPEDECK_<SECTION>_<KEY> environment variables.`,
 		a.loginCmd(), a.logoutCmd(), a.syncCmd(), a.playlistsCmd(), a.playlistCmd(),
 		a.matchCmd(), a.missingCmd(), a.exportCmd(), a.playfileCmd(), a.daemonCmd(), a.demoCmd(), a.doctorCmd())
 	root.AddCommand(a.clientCmds()...)
+	usageArgs(root)
 	return root
+}
+
+// usageArgs makes a wrong number of arguments a usage error (exit status
+// 2), as a wrong flag is, in c and every command under it.
+func usageArgs(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return fmt.Errorf("%w: %v (see --help)", errUsage, err)
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
 }
 
 // load reads the effective configuration.
