@@ -185,6 +185,7 @@ func (d *daemon) load(ctx context.Context, req api.PlayRequest) (int, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.queueMeta, d.queuePos, d.playlist = meta, pos, ref
+	d.conn.heardPos = -1
 	d.engine.SetQueue(playerTracks(meta))
 	return start, nil
 }

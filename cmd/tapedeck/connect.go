@@ -35,6 +35,7 @@ type connect struct {
 	device    string    // device id to hand back to
 	failed    bool      // playing locally because of an outage
 	handback  bool      // hand back at the end of the current local track
+	heardPos  int       // playlist position of the last queue entry from the playlist that started, -1 for none
 	outage    *api.Outage
 	outages   []api.Outage
 	trackPath map[string]string // Spotify id → local path, for the status
@@ -386,6 +387,10 @@ func (d *daemon) failOver(ctx context.Context) {
 	d.mu.Lock()
 	d.source, d.conn.failed, d.conn.handback, d.conn.localFrom = "local", true, false, d.now()
 	d.conn.single = single
+	if start < len(d.queuePos) {
+		// A play followed at once by a seek reports no track start.
+		d.conn.heardPos = d.queuePos[start]
+	}
 	d.metrics.ObserveFailover(d.now().Sub(d.conn.mon.Since())) // from the outage's detection
 	d.mu.Unlock()
 	d.events.publish("source", map[string]any{"source": "local", "track": trackID, "position_ms": pos})
@@ -499,7 +504,13 @@ func (d *daemon) handBack(ctx context.Context) {
 		d.mu.Unlock()
 	case "immediately":
 		st := d.engine.Status()
-		d.toSpotify(ctx, st.Index, st.PositionMs, false)
+		d.mu.Lock()
+		added := st.Index >= 0 && st.Index < len(d.queuePos) && d.queuePos[st.Index] < 0
+		d.conn.handback = added // a track the listener queued plays to its end first
+		d.mu.Unlock()
+		if !added {
+			d.toSpotify(ctx, st.Index, st.PositionMs)
+		}
 	default: // track_end: forwardPlayerEvents finishes it
 		d.mu.Lock()
 		d.conn.handback = true
@@ -553,11 +564,59 @@ func (d *daemon) handBackSingle(ctx context.Context) {
 	d.log.Info("handed back to Spotify", "context", ctxURI, "track", trackID, "position_ms", st.PositionMs)
 }
 
-// toSpotify stops local playback and starts Spotify: at queue entry i's
-// track and positionMs (same track), or, with next, at the playlist entry
-// after it, from its start (a track Spotify has and the library lacks is
-// played too).
-func (d *daemon) toSpotify(ctx context.Context, i int, positionMs int64, next bool) {
+// trackStarted notes the playlist position of a queue entry from the
+// playlist as it starts: the hand-back continues the playlist after it.
+func (d *daemon) trackStarted(i int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if i >= 0 && i < len(d.queuePos) && d.queuePos[i] >= 0 {
+		d.conn.heardPos = d.queuePos[i]
+	}
+}
+
+// trackEnded hands back to Spotify, when a hand-back waits for the end of
+// a track, at the playlist entry after the last one heard (a track Spotify
+// has and the library lacks is played too); not while a track the
+// listener queued comes next, which plays first.
+func (d *daemon) trackEnded(ctx context.Context, i int) {
+	st := d.engine.Status()
+	d.mu.Lock()
+	handback, heard := d.conn.handback, d.conn.heardPos
+	added := st.Index >= 0 && st.Index != i && st.Index < len(d.queuePos) && d.queuePos[st.Index] < 0
+	d.mu.Unlock()
+	switch {
+	case !handback:
+	case added:
+		d.log.Info("hand-back to Spotify waits for the end of the track you queued")
+	case heard >= 0:
+		d.handBackAt(ctx, heard+1, st.Index)
+	}
+}
+
+// handBackAt stops local playback and starts the playlist on Spotify at
+// entry pos, from its start; if Spotify refuses, local playback goes on at
+// queue entry resume.
+func (d *daemon) handBackAt(ctx context.Context, pos, resume int) {
+	d.mu.Lock()
+	cmd, device, playlist := d.conn.cmd, d.conn.device, d.playlist
+	d.mu.Unlock()
+	if cmd == nil || playlist == nil {
+		return
+	}
+	d.engine.Stop() // never two sources at once: local stops first
+	if err := d.startOnSpotify(ctx, cmd, device, playlist.ID, pos, "", 0); err != nil {
+		d.log.Warn("hand-back to Spotify failed; staying local", "err", err)
+		if resume >= 0 {
+			d.engine.Play(resume)
+		}
+		return
+	}
+	d.handedBack(map[string]any{"source": "spotify", "playlist_index": pos})
+}
+
+// toSpotify stops local playback and starts Spotify at queue entry i's
+// track and positionMs; an entry that is not from the playlist stays local.
+func (d *daemon) toSpotify(ctx context.Context, i int, positionMs int64) {
 	d.mu.Lock()
 	cmd, device, playlist := d.conn.cmd, d.conn.device, d.playlist
 	var trackID string
@@ -566,33 +625,29 @@ func (d *daemon) toSpotify(ctx context.Context, i int, positionMs int64, next bo
 		trackID, pos = d.queueMeta[i].SpotifyID, d.queuePos[i]
 	}
 	d.mu.Unlock()
-	if cmd == nil || playlist == nil || trackID == "" || pos < 0 { // pos < 0: added to the queue, not in the playlist
+	if cmd == nil || playlist == nil || trackID == "" || pos < 0 {
 		return
 	}
 	d.engine.Stop() // never two sources at once: local stops first
-	var err error
-	if next {
-		err = d.startOnSpotify(ctx, cmd, device, playlist.ID, pos+1, "", 0)
-	} else {
-		err = d.startOnSpotify(ctx, cmd, device, playlist.ID, 0, trackID, positionMs)
-	}
-	if err != nil {
+	if err := d.startOnSpotify(ctx, cmd, device, playlist.ID, 0, trackID, positionMs); err != nil {
 		d.log.Warn("hand-back to Spotify failed; staying local", "err", err)
-		if next {
-			i++
-		}
 		d.engine.Play(i)
-		if positionMs > 0 && !next {
+		if positionMs > 0 {
 			d.engine.SeekMs(positionMs)
 		}
 		return
 	}
+	d.handedBack(map[string]any{"source": "spotify", "track": trackID, "position_ms": positionMs})
+}
+
+// handedBack records that Spotify plays again.
+func (d *daemon) handedBack(ev map[string]any) {
 	d.mu.Lock()
 	d.source, d.conn.failed, d.conn.handback = "spotify", false, false
 	d.conn.last = nil // the status waits for a poll of the new playback
 	d.mu.Unlock()
-	d.events.publish("source", map[string]any{"source": "spotify", "track": trackID, "position_ms": positionMs})
-	d.log.Info("handed back to Spotify", "after_track", trackID, "next", next)
+	d.events.publish("source", ev)
+	d.log.Info("handed back to Spotify", "at", ev)
 }
 
 // guardOverlap pauses Spotify when it plays while tapedeck plays locally

@@ -105,7 +105,7 @@ func newDaemon(ctx context.Context, cfg config.Config, log *slog.Logger) (*daemo
 	d := &daemon{
 		cfg: cfg, log: log, store: store, events: newHub(), unlock: unlock, now: time.Now, source: "none",
 		scanNow: make(chan struct{}, 1), syncNow: make(chan struct{}, 1),
-		conn: connect{mon: failover.NewMonitor(th)}, metrics: metrics.New(),
+		conn: connect{mon: failover.NewMonitor(th), heardPos: -1}, metrics: metrics.New(),
 	}
 	if cfg.Spotify.WatchApp {
 		d.app = mpris.NewAppWatcher(log.With("component", "spotify-app"), mpris.Bus(cfg.Player.MPRISBus), appReadEvery)
@@ -252,13 +252,11 @@ func (d *daemon) forwardPlayerEvents(ctx context.Context) error {
 		case ev := <-d.engine.Events():
 			switch ev.Type {
 			case player.EventTrackStart:
+				d.trackStarted(ev.Index)
 				d.events.publish("track", d.trackInfo(ev.Index))
 			case player.EventTrackEnd:
-				d.mu.Lock()
-				handback := d.conn.handback
-				d.mu.Unlock()
-				if handback && ev.Finished {
-					d.toSpotify(ctx, ev.Index, 0, true)
+				if ev.Finished {
+					d.trackEnded(ctx, ev.Index)
 				}
 			case player.EventState:
 				d.events.publish("state", map[string]string{"state": ev.State.String()})
