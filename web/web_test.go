@@ -421,19 +421,13 @@ func TestPageInBrowser(t *testing.T) {
 			{Path: "/music/Can/Vitamin C.flac", Title: "Vitamin C", Artists: []string{"Can"}, DurationMs: 212_000},
 		}}}
 	base := serve(t, f, "")
-	ctx, poll := b.Ctx, browser.Poll
-	run := func(what string, actions ...chromedp.Action) {
-		t.Helper()
-		if err := chromedp.Run(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v (browser said: %q)", what, err, b.Problems())
-		}
-	}
+	poll := browser.Poll
 	js := func(expr string, v any) {
 		t.Helper()
-		run(expr, chromedp.Evaluate(expr, v))
+		b.Run(t, expr, chromedp.Evaluate(expr, v))
 	}
 
-	run("load the page", chromedp.Navigate(base+"/"),
+	b.Run(t, "load the page", chromedp.Navigate(base+"/"),
 		poll(`document.getElementById("title").textContent === "Halleluhwah"`),
 		poll(`document.querySelectorAll("#playlists .cov-fill").length === 3`),
 		poll(`document.getElementById("live").dataset.state === "on"`),
@@ -474,7 +468,7 @@ func TestPageInBrowser(t *testing.T) {
 		}
 	}
 	var names string
-	run("playlist names", chromedp.Text("#playlists", &names, chromedp.ByQuery))
+	b.Run(t, "playlist names", chromedp.Text("#playlists", &names, chromedp.ByQuery))
 	if !strings.Contains(names, `<b>Jazz</b> & "Soul"`) {
 		t.Errorf("playlist names shown as %q: want the name as text", names)
 	}
@@ -493,9 +487,9 @@ func TestPageInBrowser(t *testing.T) {
 	}
 
 	// Pause (a same-origin POST with JSON content type passes the checks).
-	run("pause", chromedp.Click("#toggle", chromedp.ByID))
+	b.Run(t, "pause", chromedp.Click("#toggle", chromedp.ByID))
 	waitCall("Pause", 1)
-	run("next", chromedp.Click("#next", chromedp.ByID))
+	b.Run(t, "next", chromedp.Click("#next", chromedp.ByID))
 	waitCall("Next", 1)
 
 	// Volume (PUT).
@@ -512,11 +506,11 @@ func TestPageInBrowser(t *testing.T) {
 	if modes.Shuffle != "false" || modes.Repeat != "Repeat: off" {
 		t.Errorf("mode buttons show %+v, want shuffle off, repeat off", modes)
 	}
-	run("shuffle", chromedp.Click("#shuffle", chromedp.ByID))
+	b.Run(t, "shuffle", chromedp.Click("#shuffle", chromedp.ByID))
 	if v := waitCall("SetShuffle", 1); v != true {
 		t.Errorf("SetShuffle(%v), want true", v)
 	}
-	run("repeat", chromedp.Click("#repeat", chromedp.ByID))
+	b.Run(t, "repeat", chromedp.Click("#repeat", chromedp.ByID))
 	if v := waitCall("SetRepeat", 1); v != "all" {
 		t.Errorf("SetRepeat(%v), want all (off → all)", v)
 	}
@@ -525,7 +519,7 @@ func TestPageInBrowser(t *testing.T) {
 
 	// A playlist's entries, then play it.
 	var entries []struct{ Name, Match string }
-	run("open a playlist",
+	b.Run(t, "open a playlist",
 		chromedp.Click(`#playlists li[data-id="pl1"] button`, chromedp.ByQuery),
 		poll(`!document.getElementById("detail").hidden && document.querySelectorAll("#entries > li").length === 4`),
 		chromedp.Evaluate(`[...document.querySelectorAll("#entries > li")].map(li => ({
@@ -545,7 +539,7 @@ func TestPageInBrowser(t *testing.T) {
 
 	// Missing, with its CSV built in the page.
 	var csv string
-	run("missing",
+	b.Run(t, "missing",
 		chromedp.Click(`.tab[data-tab="missing"]`, chromedp.ByQuery),
 		poll(`document.getElementById("missing-csv").href.startsWith("data:text/csv")`),
 		chromedp.Evaluate(`decodeURIComponent(document.getElementById("missing-csv").href.split(",").slice(1).join(","))`, &csv),
@@ -557,7 +551,7 @@ func TestPageInBrowser(t *testing.T) {
 
 	// Outages, the ongoing one first.
 	var outages []string
-	run("outages",
+	b.Run(t, "outages",
 		chromedp.Click(`.tab[data-tab="outages"]`, chromedp.ByQuery),
 		poll(`document.querySelectorAll("#outages li").length === 2`),
 		chromedp.Evaluate(`[...document.querySelectorAll("#outages li")].map(li => li.textContent)`, &outages),
@@ -571,7 +565,7 @@ func TestPageInBrowser(t *testing.T) {
 	if !f.emit(api.Event{Type: "track", Data: map[string]string{"spotify_id": "t1"}}) {
 		t.Fatal("no event subscriber")
 	}
-	run("follow the track event", poll(`document.getElementById("title").textContent === "Mother Sky"`))
+	b.Run(t, "follow the track event", poll(`document.getElementById("title").textContent === "Mother Sky"`))
 
 	// The one refused pin (see matchDecisions) is the only failed request.
 	if p := b.Problems("status of 400 (Bad Request) " + base + "/api/v1/matches/t3"); len(p) > 0 {
@@ -640,12 +634,6 @@ func seek(t *testing.T, b *browser.Browser, f *fakeBackend, waitCall func(string
 // and the entries and coverage shown follow.
 func matchDecisions(t *testing.T, b *browser.Browser, f *fakeBackend) {
 	t.Helper()
-	run := func(what string, actions ...chromedp.Action) {
-		t.Helper()
-		if err := chromedp.Run(b.Ctx, actions...); err != nil {
-			t.Fatalf("%s: %v (browser said: %q)", what, err, b.Problems())
-		}
-	}
 	poll := browser.Poll
 	entry := func(pos int, sel string) string { return fmt.Sprintf(`#entries > li[data-pos="%d"] %s`, pos, sel) }
 	shows := func(pos int, match, cov string) chromedp.Action {
@@ -660,18 +648,18 @@ func matchDecisions(t *testing.T, b *browser.Browser, f *fakeBackend) {
 			t.Errorf("SetMatch(%+v), want %+v", got, want)
 		}
 	}
-	run("coverage before", shows(2, "missing", "2 of 4"))
+	b.Run(t, "coverage before", shows(2, "missing", "2 of 4"))
 
 	// Pin: the panel opens with the search focused and the entry's name in
 	// it; what the listener types is searched.
 	input := entry(2, ".match-panel input")
-	run("open the match panel of Hallogallo",
+	b.Run(t, "open the match panel of Hallogallo",
 		chromedp.Click(entry(2, ".fix"), chromedp.ByQuery),
 		poll(fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, input)),
 		poll(fmt.Sprintf(`document.querySelectorAll(%q).length === 2`, entry(2, ".match-results li"))),
 	)
 	var expanded string
-	run("aria-expanded", chromedp.AttributeValue(entry(2, ".fix"), "aria-expanded", &expanded, nil, chromedp.ByQuery))
+	b.Run(t, "aria-expanded", chromedp.AttributeValue(entry(2, ".fix"), "aria-expanded", &expanded, nil, chromedp.ByQuery))
 	if q, _ := f.called("Tracks"); q != "Hallogallo NEU!" || expanded != "true" {
 		t.Errorf("the panel searched %q first (want the entry's title and artist), aria-expanded %q", q, expanded)
 	}
@@ -681,47 +669,47 @@ func matchDecisions(t *testing.T, b *browser.Browser, f *fakeBackend) {
 	if !f.emit(api.Event{Type: "scan", Data: map[string]string{"phase": "done"}}) {
 		t.Fatal("no event subscriber")
 	}
-	run("status after the scan event", poll(`document.getElementById("title").textContent === "Vitamin C"`))
+	b.Run(t, "status after the scan event", poll(`document.getElementById("title").textContent === "Vitamin C"`))
 	var open bool
-	run("panel after the scan event", chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q) === document.activeElement`, input), &open))
+	b.Run(t, "panel after the scan event", chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q) === document.activeElement`, input), &open))
 	if !open {
 		t.Error("a scan event closed the match panel in use")
 	}
 
 	results := fmt.Sprintf(`document.querySelectorAll(%q).length`, entry(2, ".match-results li"))
-	run("clear the search", chromedp.Evaluate(fmt.Sprintf(`(() => { const q = document.querySelector(%q);
+	b.Run(t, "clear the search", chromedp.Evaluate(fmt.Sprintf(`(() => { const q = document.querySelector(%q);
 		q.value = ""; q.dispatchEvent(new Event("input")); })()`, input), nil),
 		poll(results+` === 0`))
-	run("search", chromedp.SendKeys(input, "hallo", chromedp.ByQuery), poll(results+` === 2`))
+	b.Run(t, "search", chromedp.SendKeys(input, "hallo", chromedp.ByQuery), poll(results+` === 2`))
 	if q, _ := f.called("Tracks"); q != "hallo" {
 		t.Errorf("last search %q, want what was typed", q)
 	}
 
 	// A refused pin says why in the error area and keeps the panel.
-	run("pin a file the backend refuses",
+	b.Run(t, "pin a file the backend refuses",
 		chromedp.Click(entry(2, fmt.Sprintf(`.match-results li[data-path=%q] .pin`, goneFile)), chromedp.ByQuery),
 		poll(`!document.getElementById("error").hidden && document.getElementById("error").textContent.includes("is not in the index")`),
 	)
 	lastDecision(decision{"t3", "pin", goneFile})
-	run("pin", chromedp.Click(entry(2, fmt.Sprintf(`.match-results li[data-path=%q] .pin`, hallogallo.Path)), chromedp.ByQuery),
+	b.Run(t, "pin", chromedp.Click(entry(2, fmt.Sprintf(`.match-results li[data-path=%q] .pin`, hallogallo.Path)), chromedp.ByQuery),
 		shows(2, "pin", "3 of 4"),
 		poll(`document.getElementById("error").hidden`),
 		poll(fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, entry(2, ".fix"))),
 	)
 	lastDecision(decision{"t3", "pin", hallogallo.Path})
 
-	run("reject", chromedp.Click(entry(1, ".fix"), chromedp.ByQuery),
+	b.Run(t, "reject", chromedp.Click(entry(1, ".fix"), chromedp.ByQuery),
 		chromedp.Click(entry(1, ".match-panel .reject"), chromedp.ByQuery),
 		shows(1, "missing", "2 of 4"))
 	lastDecision(decision{"t2", "reject", "/music/Can/Halleluhwah.flac"})
 
-	run("no copy", chromedp.Click(entry(0, ".fix"), chromedp.ByQuery),
+	b.Run(t, "no copy", chromedp.Click(entry(0, ".fix"), chromedp.ByQuery),
 		chromedp.Click(entry(0, ".match-panel .none"), chromedp.ByQuery),
 		shows(0, "no copy", "1 of 4"))
 	lastDecision(decision{"t1", "none", ""})
 
 	// The pinned file cannot be pinned again; reset goes back to automatic.
-	run("reset", chromedp.Click(entry(2, ".fix"), chromedp.ByQuery),
+	b.Run(t, "reset", chromedp.Click(entry(2, ".fix"), chromedp.ByQuery),
 		poll(fmt.Sprintf(`document.querySelector(%q)?.disabled === true`,
 			entry(2, fmt.Sprintf(`.match-results li[data-path=%q] .pin`, hallogallo.Path)))),
 		chromedp.Click(entry(2, ".match-panel .reset"), chromedp.ByQuery),
@@ -735,7 +723,7 @@ func matchDecisions(t *testing.T, b *browser.Browser, f *fakeBackend) {
 
 	// The entry of a gap has nothing to match.
 	var fixes int
-	run("gap", chromedp.Evaluate(`document.querySelectorAll('#entries > li[data-pos="3"] .fix').length`, &fixes))
+	b.Run(t, "gap", chromedp.Evaluate(`document.querySelectorAll('#entries > li[data-pos="3"] .fix').length`, &fixes))
 	if fixes != 0 {
 		t.Error("the gap (no Spotify track) offers a match button")
 	}
@@ -747,12 +735,6 @@ func matchDecisions(t *testing.T, b *browser.Browser, f *fakeBackend) {
 // answers with, and the focus stays on the entry moved for the keyboard.
 func queueEdits(t *testing.T, b *browser.Browser, f *fakeBackend) {
 	t.Helper()
-	run := func(what string, actions ...chromedp.Action) {
-		t.Helper()
-		if err := chromedp.Run(b.Ctx, actions...); err != nil {
-			t.Fatalf("%s: %v (browser said: %q)", what, err, b.Problems())
-		}
-	}
 	poll := browser.Poll
 	type row struct {
 		Title             string
@@ -761,7 +743,7 @@ func queueEdits(t *testing.T, b *browser.Browser, f *fakeBackend) {
 	rows := func() []row {
 		t.Helper()
 		var rs []row
-		run("read the queue", chromedp.Evaluate(`[...document.querySelectorAll("#queue > li")].map(li => ({
+		b.Run(t, "read the queue", chromedp.Evaluate(`[...document.querySelectorAll("#queue > li")].map(li => ({
 			Title: li.querySelector(".t").textContent, Current: li.getAttribute("aria-current") === "true",
 			Up: !li.querySelector(".up").disabled, Down: !li.querySelector(".down").disabled}))`, &rs))
 		return rs
@@ -775,7 +757,7 @@ func queueEdits(t *testing.T, b *browser.Browser, f *fakeBackend) {
 		return poll(fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, sel))
 	}
 
-	run("open the queue", chromedp.Click(`.tab[data-tab="queue"]`, chromedp.ByQuery),
+	b.Run(t, "open the queue", chromedp.Click(`.tab[data-tab="queue"]`, chromedp.ByQuery),
 		titles("1. Mother Sky", "2. Halleluhwah", "3. Hallogallo", "4. Vitamin C"))
 	want := []row{{"1. Mother Sky", false, false, true}, {"2. Halleluhwah", true, true, true},
 		{"3. Hallogallo", false, true, true}, {"4. Vitamin C", false, true, false}}
@@ -783,25 +765,25 @@ func queueEdits(t *testing.T, b *browser.Browser, f *fakeBackend) {
 		t.Errorf("queue shows %v, want %v", got, want)
 	}
 	var from string
-	run("playlist", chromedp.Text("#queue-from", &from, chromedp.ByID))
+	b.Run(t, "playlist", chromedp.Text("#queue-from", &from, chromedp.ByID))
 	if from != "from Krautrock" {
 		t.Errorf("queue's playlist shown as %q", from)
 	}
 
-	run("remove the third", chromedp.Click(btn(2, "remove"), chromedp.ByQuery),
+	b.Run(t, "remove the third", chromedp.Click(btn(2, "remove"), chromedp.ByQuery),
 		titles("1. Mother Sky", "2. Halleluhwah", "3. Vitamin C"), focused(btn(2, "remove")))
 	if i, _ := f.called("RemoveFromQueue"); i != 2 {
 		t.Errorf("RemoveFromQueue(%v), want 2", i)
 	}
-	run("move the last up", chromedp.Click(btn(2, "up"), chromedp.ByQuery),
+	b.Run(t, "move the last up", chromedp.Click(btn(2, "up"), chromedp.ByQuery),
 		titles("1. Mother Sky", "2. Vitamin C", "3. Halleluhwah"), focused(btn(1, "up")))
 	if m, _ := f.called("MoveInQueue"); m != [2]int{2, 1} {
 		t.Errorf("MoveInQueue(%v), want [2 1]", m)
 	}
 	// The keyboard alone: the focus followed the entry, Enter moves it again.
-	run("move it up again with the keyboard", chromedp.KeyEvent(kb.Enter),
+	b.Run(t, "move it up again with the keyboard", chromedp.KeyEvent(kb.Enter),
 		titles("1. Vitamin C", "2. Mother Sky", "3. Halleluhwah"), focused(btn(0, "remove")))
-	run("move the first down", chromedp.Click(btn(0, "down"), chromedp.ByQuery),
+	b.Run(t, "move the first down", chromedp.Click(btn(0, "down"), chromedp.ByQuery),
 		titles("1. Mother Sky", "2. Vitamin C", "3. Halleluhwah"), focused(btn(1, "down")))
 	if m, _ := f.called("MoveInQueue"); m != [2]int{0, 1} {
 		t.Errorf("MoveInQueue(%v), want [0 1]", m)
@@ -818,5 +800,5 @@ func queueEdits(t *testing.T, b *browser.Browser, f *fakeBackend) {
 	if !f.emit(api.Event{Type: "queue", Data: map[string]int{"index": 2, "length": 4}}) {
 		t.Fatal("no event subscriber")
 	}
-	run("follow the queue event", titles("1. Mother Sky", "2. Vitamin C", "3. Halleluhwah", "4. Oh Yeah.flac"))
+	b.Run(t, "follow the queue event", titles("1. Mother Sky", "2. Vitamin C", "3. Halleluhwah", "4. Oh Yeah.flac"))
 }

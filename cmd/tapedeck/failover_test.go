@@ -288,34 +288,43 @@ type localStart struct {
 // playback takes over, and at which position.
 func (r *connectRig) localStarts() <-chan localStart {
 	out := make(chan localStart, 1)
-	resp, err := http.Get("http://" + r.c.env["TAPEDECK_HTTP_LISTEN"] + "/api/v1/events")
+	followEvents(r.t, r.c, "source", func(data []byte) bool {
+		var ev struct {
+			Source     string `json:"source"`
+			PositionMs int64  `json:"position_ms"`
+		}
+		if json.Unmarshal(data, &ev) == nil && ev.Source == "local" {
+			out <- localStart{time.Now(), ev.PositionMs}
+			return false
+		}
+		return true
+	})
+	return out
+}
+
+// followEvents reads the daemon's event stream in the background and
+// calls each with the data of every event of type typ, until it returns
+// false or the test ends.
+func followEvents(t testing.TB, c *cli, typ string, each func(data []byte) bool) {
+	t.Helper()
+	resp, err := http.Get("http://" + c.env["TAPEDECK_HTTP_LISTEN"] + "/api/v1/events")
 	if err != nil {
-		r.t.Fatal(err)
+		t.Fatal(err)
 	}
-	r.t.Cleanup(func() { resp.Body.Close() })
+	t.Cleanup(func() { resp.Body.Close() })
 	go func() {
 		sc := bufio.NewScanner(resp.Body)
-		typ := ""
+		current := ""
 		for sc.Scan() {
 			line := sc.Text()
-			if t, ok := strings.CutPrefix(line, "event: "); ok {
-				typ = t
+			if v, ok := strings.CutPrefix(line, "event: "); ok {
+				current = v
 			}
-			data, ok := strings.CutPrefix(line, "data: ")
-			if !ok || typ != "source" {
-				continue
-			}
-			var ev struct {
-				Source     string `json:"source"`
-				PositionMs int64  `json:"position_ms"`
-			}
-			if json.Unmarshal([]byte(data), &ev) == nil && ev.Source == "local" {
-				out <- localStart{time.Now(), ev.PositionMs}
+			if data, ok := strings.CutPrefix(line, "data: "); ok && current == typ && !each([]byte(data)) {
 				return
 			}
 		}
 	}()
-	return out
 }
 
 // TestHandBackNeverOverlaps checks "never two sources at once" from the

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -20,32 +19,16 @@ import (
 // listing the titles of the tracks it reported starting, in order.
 func followTracks(t testing.TB, c *cli) func() []string {
 	t.Helper()
-	resp, err := http.Get("http://" + c.env["TAPEDECK_HTTP_LISTEN"] + "/api/v1/events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
 	var mu gosync.Mutex
 	var titles []string
-	go func() {
-		sc := bufio.NewScanner(resp.Body)
-		typ := ""
-		for sc.Scan() {
-			line := sc.Text()
-			if v, ok := strings.CutPrefix(line, "event: "); ok {
-				typ = v
-			}
-			data, ok := strings.CutPrefix(line, "data: ")
-			if !ok || typ != "track" {
-				continue
-			}
-			var tr api.TrackInfo
-			json.Unmarshal([]byte(data), &tr)
-			mu.Lock()
-			titles = append(titles, tr.Title)
-			mu.Unlock()
-		}
-	}()
+	followEvents(t, c, "track", func(data []byte) bool {
+		var tr api.TrackInfo
+		json.Unmarshal(data, &tr)
+		mu.Lock()
+		titles = append(titles, tr.Title)
+		mu.Unlock()
+		return true
+	})
 	return func() []string {
 		mu.Lock()
 		defer mu.Unlock()

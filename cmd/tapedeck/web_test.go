@@ -63,18 +63,12 @@ func TestWebPagePinReachesTheDatabase(t *testing.T) {
 	startDaemon(t, c)
 	base := "http://" + c.env["TAPEDECK_HTTP_LISTEN"]
 	b := browser.Start(t, 60*time.Second)
-	run := func(what string, actions ...chromedp.Action) {
-		t.Helper()
-		if err := chromedp.Run(b.Ctx, actions...); err != nil {
-			t.Fatalf("%s: %v (browser said: %q)", what, err, b.Problems())
-		}
-	}
 	item := func(id, sel string) string { return fmt.Sprintf(`#entries > li[data-id=%q] %s`, id, sel) }
 	shows := func(id, match string) chromedp.Action {
 		return browser.Poll(fmt.Sprintf(`document.querySelector(%q)?.textContent === %q`, item(id, ".match"), match))
 	}
 
-	run("open the playlist", chromedp.Navigate(base+"/"),
+	b.Run(t, "open the playlist", chromedp.Navigate(base+"/"),
 		chromedp.Click(`#playlists li[data-id="mix"] button`, chromedp.ByQuery),
 		shows("t4", "missing"))
 
@@ -82,10 +76,10 @@ func TestWebPagePinReachesTheDatabase(t *testing.T) {
 	// finds nothing), search for the album, pick the file.
 	input := item("t4", ".match-panel input")
 	var suggested string
-	run("open the match panel", chromedp.Click(item("t4", ".fix"), chromedp.ByQuery),
+	b.Run(t, "open the match panel", chromedp.Click(item("t4", ".fix"), chromedp.ByQuery),
 		chromedp.WaitVisible(input, chromedp.ByQuery),
 		chromedp.Value(input, &suggested, chromedp.ByQuery))
-	run("pin from the page",
+	b.Run(t, "pin from the page",
 		chromedp.SendKeys(input, strings.Repeat(kb.Backspace, utf8.RuneCountInString(suggested))+"bjork post", chromedp.ByQuery),
 		browser.Poll(fmt.Sprintf(`document.querySelectorAll(%q).length === 2`, item("t4", ".match-results li"))),
 		chromedp.Click(item("t4", fmt.Sprintf(`.match-results li[data-path=%q] .pin`, army)), chromedp.ByQuery),
@@ -93,13 +87,13 @@ func TestWebPagePinReachesTheDatabase(t *testing.T) {
 		browser.Poll(`document.getElementById("detail-cov").textContent.startsWith("2 of 2")`),
 	)
 	var listed []string
-	run("candidates", chromedp.Evaluate(`[...document.querySelectorAll(".match-results li")].map(li => li.dataset.path)`, &listed))
+	b.Run(t, "candidates", chromedp.Evaluate(`[...document.querySelectorAll(".match-results li")].map(li => li.dataset.path)`, &listed))
 	if len(listed) != 0 {
 		t.Errorf("the panel stayed open after the pin: %q", listed)
 	}
 
 	// Reject: Hunter's file is not Hunter after all.
-	run("reject from the page",
+	b.Run(t, "reject from the page",
 		chromedp.Click(item("t1", ".fix"), chromedp.ByQuery),
 		chromedp.Click(item("t1", ".match-panel .reject"), chromedp.ByQuery),
 		shows("t1", "missing"),

@@ -129,3 +129,12 @@ next:
 func Poll(expr string) chromedp.Action {
 	return chromedp.Poll(expr, nil, chromedp.WithPollingTimeout(8*time.Second))
 }
+
+// Run runs actions in the tab and fails t, saying what and what the
+// browser reported, if they fail.
+func (b *Browser) Run(t testing.TB, what string, actions ...chromedp.Action) {
+	t.Helper()
+	if err := chromedp.Run(b.Ctx, actions...); err != nil {
+		t.Fatalf("%s: %v (browser said: %q)", what, err, b.Problems())
+	}
+}
