@@ -220,3 +220,22 @@ func TestAppStoppedSeenByAFailedPoll(t *testing.T) {
 		t.Fatalf("failed poll 3.5 s after the app's last move: %+v, want offline saying both", ts)
 	}
 }
+
+// While the app plays through an outage the poll backs off as when
+// offline, rather than hammering a failing Web API twice a second.
+func TestAppHoldBacksOffThePoll(t *testing.T) {
+	m := heldMonitor(t)
+	th := m.Thresholds()
+	if got := m.PollInterval(); got != th.PollRecovering {
+		t.Fatalf("first poll interval of a hold %s, want %s", got, th.PollRecovering)
+	}
+	d := 15 * time.Second
+	for range 6 {
+		m.ObserveApp(appAt(d, true, "t1", clock(d)))
+		feed(m, bad(d, d+100*time.Millisecond, errRefused))
+		d += time.Second
+	}
+	if got := m.PollInterval(); got != th.PollMax {
+		t.Errorf("after 8 failures in a hold the poll interval is %s, want the cap %s", got, th.PollMax)
+	}
+}

@@ -6,7 +6,8 @@ import "time"
 // next player poll: PollEvery while online, PollFast while unknown or
 // degraded (to confirm or clear a suspicion quickly), PollRecovering while
 // recovering, and a backoff from PollRecovering doubling per failure up to
-// PollMax while offline or not linked. After a 429 it is at least the
+// PollMax while offline or not linked, or while an outage is held because
+// the Spotify app still plays. After a 429 it is at least the
 // Retry-After (honoured in full), or without one a backoff from PollEvery
 // up to PollMax.
 func (m *Monitor) PollInterval() time.Duration {
@@ -22,6 +23,11 @@ func (m *Monitor) PollInterval() time.Duration {
 }
 
 func (m *Monitor) statePollInterval() time.Duration {
+	if m.app.heldFrom != "" {
+		// An outage the Spotify app plays through: back off as offline;
+		// the app, not the poll, tells when its audio stops.
+		return backoff(m.th.PollRecovering, m.fails-m.th.OfflineAfter+1, m.th.PollMax)
+	}
 	switch m.state {
 	case Online:
 		return m.th.PollEvery
