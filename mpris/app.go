@@ -69,7 +69,7 @@ func (w *AppWatcher) Run(ctx context.Context, report func(AppState)) error {
 	bus := w.bus.Pick(os.Getenv)
 	conn, err := connect(bus)
 	if err != nil {
-		w.log.Info("no D-Bus "+string(bus)+" bus: not watching a Spotify app", "err", err)
+		w.log.Info("no D-Bus "+busName(bus, w.bus == AutoBus)+" bus: not watching a Spotify app", "err", err)
 		<-ctx.Done()
 		return nil
 	}

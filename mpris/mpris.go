@@ -80,7 +80,7 @@ func Run(ctx context.Context, bus Bus, b api.Backend, log *slog.Logger) error {
 	bus = bus.Pick(os.Getenv)
 	conn, err := connect(bus)
 	if err != nil {
-		log.Info("no D-Bus "+string(bus)+" bus: media keys and playerctl unavailable", "err", err)
+		log.Info("no D-Bus "+busName(bus, auto)+" bus: media keys and playerctl unavailable", "err", err)
 		<-ctx.Done()
 		return nil
 	}
@@ -110,6 +110,14 @@ func Run(ctx context.Context, bus Bus, b api.Backend, log *slog.Logger) error {
 		log.Debug("releasing the MPRIS name", "err", err)
 	}
 	return nil
+}
+
+// busName names the bus tapedeck looked for: with auto, neither was there.
+func busName(picked Bus, auto bool) string {
+	if auto {
+		return "session or system"
+	}
+	return string(picked)
 }
 
 // connect opens a connection to bus, but never starts a bus: godbus would
