@@ -43,12 +43,7 @@ Subcommands explain a match and record your own decisions, which survive
 rescans and resyncs. TRACK is a Spotify track id or URI (see
 ` + "`tapedeck playlist show --json`" + `).`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			store, err := a.openStore(cmd)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
+		RunE: a.withStore(func(cmd *cobra.Command, store *cache.Store, _ []string) error {
 			res, err := a.rematch(cmd.Context(), store, true)
 			if err != nil {
 				return err
@@ -59,7 +54,7 @@ rescans and resyncs. TRACK is a Spotify track id or URI (see
 			fmt.Fprintf(a.stdout, "Matched %d of %d Spotify tracks to local files (%d changed) in %d ms.\n",
 				res.Matched, res.Checked, res.Changed, res.TookMs)
 			return nil
-		},
+		}),
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as one JSON object")
 	c.AddCommand(a.matchExplainCmd(), a.overrideCmd("pin"), a.overrideCmd("reject"), a.overrideCmd("none"), a.overrideCmd("reset"))
@@ -71,12 +66,7 @@ func (a *app) matchExplainCmd() *cobra.Command {
 		Use:   "explain TRACK",
 		Short: "Show the candidate files for a track, their scores and why each was taken or refused",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := a.openStore(cmd)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
+		RunE: a.withStore(func(cmd *cobra.Command, store *cache.Store, args []string) error {
 			t, res, err := match.NewRematcher(store).Explain(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -111,7 +101,7 @@ func (a *app) matchExplainCmd() *cobra.Command {
 				fmt.Fprintf(tw, "  %s\t%.2f\t%s\t%s\t%s\n", mark, c.Score, c.Method, c.Local.Path, c.Reason)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 }
 
@@ -132,13 +122,8 @@ func (a *app) overrideCmd(kind string) *cobra.Command {
 		Use:   o.use,
 		Short: o.short,
 		Args:  cobra.ExactArgs(o.args),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: a.withStore(func(cmd *cobra.Command, store *cache.Store, args []string) error {
 			ctx := cmd.Context()
-			store, err := a.openStore(cmd)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
 			t, err := store.SpotifyTrack(ctx, args[0])
 			if err != nil {
 				return err
@@ -166,7 +151,7 @@ func (a *app) overrideCmd(kind string) *cobra.Command {
 				return err
 			}
 			return a.printMatch(ctx, store, t, m)
-		},
+		}),
 	}
 }
 
@@ -215,12 +200,7 @@ func (a *app) missingCmd() *cobra.Command {
 play offline because no local file matches them, so you can buy or rip them.
 Formats: text (a table), csv, json.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			store, err := a.openStore(cmd)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
+		RunE: a.withStore(func(cmd *cobra.Command, store *cache.Store, _ []string) error {
 			id := ""
 			if playlist != "" {
 				p, err := store.FindPlaylist(cmd.Context(), playlist)
@@ -234,7 +214,7 @@ Formats: text (a table), csv, json.`,
 				return err
 			}
 			return a.printMissing(missing, format)
-		},
+		}),
 	}
 	c.Flags().StringVarP(&playlist, "playlist", "p", "", "only this playlist (id, URI or name)")
 	c.Flags().StringVar(&format, "format", "text", "text, csv or json")

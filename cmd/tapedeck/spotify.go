@@ -169,18 +169,25 @@ func (a *app) openStore(cmd *cobra.Command) (*cache.Store, error) {
 	return cache.Open(cmd.Context(), cfg.DBPath())
 }
 
+// withStore is a command's RunE with the database open, closed after.
+func (a *app) withStore(run func(cmd *cobra.Command, store *cache.Store, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		store, err := a.openStore(cmd)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		return run(cmd, store, args)
+	}
+}
+
 func (a *app) playlistsCmd() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "playlists",
 		Short: "List synced playlists",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			store, err := a.openStore(cmd)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
+		RunE: a.withStore(func(cmd *cobra.Command, store *cache.Store, _ []string) error {
 			ps, err := store.Playlists(cmd.Context())
 			if err != nil {
 				return err
@@ -209,7 +216,7 @@ func (a *app) playlistsCmd() *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%d\t%d (%.0f%%)\t%s\t%s\n", p.ID, clip(p.Name), p.Items, p.Playable, p.Coverage, readable, synced)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
 	return c
@@ -222,12 +229,7 @@ func (a *app) playlistCmd() *cobra.Command {
 		Use:   "show ID|URI|NAME",
 		Short: "List a playlist's items in order",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := a.openStore(cmd)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
+		RunE: a.withStore(func(cmd *cobra.Command, store *cache.Store, args []string) error {
 			p, err := store.FindPlaylist(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -269,7 +271,7 @@ func (a *app) playlistCmd() *cobra.Command {
 					clip(t.AlbumName), clock(t.DurationMs), offline)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	show.Flags().BoolVar(&asJSON, "json", false, "print the playlist and its entries as JSON")
 	c.AddCommand(show)
