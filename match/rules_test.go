@@ -3,7 +3,7 @@ package match
 import (
 	"slices"
 	"strings"
-	"sync"
+	gosync "sync"
 	"testing"
 	"time"
 )
@@ -221,7 +221,7 @@ func TestIncremental(t *testing.T) {
 func TestConcurrentMatch(t *testing.T) {
 	ix := NewIndex(lib(), Options{})
 	r := Remote{Kind: "track", Name: "Don't Stop Me Now", Artists: []string{"Queen"}, DurationMs: sec(209.5)}
-	var wg sync.WaitGroup
+	var wg gosync.WaitGroup
 	for i := 0; i < 8; i++ {
 		wg.Add(1)
 		go func(i int) {

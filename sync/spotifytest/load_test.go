@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sync"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -17,7 +17,7 @@ func TestConcurrentReadsAndUpdates(t *testing.T) {
 	srv := newServer(t)
 	demo := srv.LoadDemo(5, 200, 50)
 	token, _ := srv.IssueTokens()
-	var wg sync.WaitGroup
+	var wg gosync.WaitGroup
 	for w := range 8 {
 		wg.Go(func() {
 			for i := range 20 {
@@ -64,7 +64,7 @@ func TestLargeLibrary(t *testing.T) {
 	}
 }
 
-var benchDemo = sync.OnceValue(func() spotifytest.Demo { return spotifytest.NewDemo(200, 2000, 0) })
+var benchDemo = gosync.OnceValue(func() spotifytest.Demo { return spotifytest.NewDemo(200, 2000, 0) })
 
 // BenchmarkPlaylistItemsPage fetches 50-entry pages from a library of 200
 // playlists of 2,000 entries.

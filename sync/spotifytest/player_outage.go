@@ -5,7 +5,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
-	"sync"
+	gosync "sync"
 )
 
 // OutageKind is a way Spotify can become unreachable or stop playing.
@@ -173,7 +173,7 @@ func (s *Server) passOutage(w http.ResponseWriter, r *http.Request) bool {
 type switchListener struct {
 	addr net.Addr
 
-	mu      sync.Mutex
+	mu      gosync.Mutex
 	cur     net.Listener // nil while refusing
 	changed chan struct{}
 	closed  bool

@@ -6,7 +6,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"sync"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -15,7 +15,7 @@ import (
 
 // clock is a fake clock for Server.Now.
 type clock struct {
-	mu sync.Mutex
+	mu gosync.Mutex
 	t  time.Time
 }
 

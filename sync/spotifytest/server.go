@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"sync"
+	gosync "sync"
 	"time"
 )
 
@@ -81,7 +81,7 @@ type Server struct {
 	done   chan struct{}
 	routes []string
 
-	mu        sync.RWMutex
+	mu        gosync.RWMutex
 	user      User
 	order     []string // playlist IDs as /me/playlists lists them
 	playlists map[string]*Playlist

@@ -6,14 +6,14 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
+	gosync "sync"
 	"testing"
 	"time"
 )
 
 // syncBuffer is written by run's goroutine and read by the test.
 type syncBuffer struct {
-	mu  sync.Mutex
+	mu  gosync.Mutex
 	buf bytes.Buffer
 }
 
