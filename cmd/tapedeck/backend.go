@@ -100,7 +100,7 @@ func (d *daemon) Play(ctx context.Context, req api.PlayRequest) error {
 			return d.engine.Resume()
 		}
 		if len(d.engine.Queue()) == 0 {
-			return fmt.Errorf("%w: give a playlist or paths", api.ErrBadRequest)
+			return fmt.Errorf("%w: nothing is queued to resume: play a playlist (see `tapedeck playlists`) or files", api.ErrBadRequest)
 		}
 		if err := d.engine.Play(max(d.engine.Status().Index, 0)); err != nil {
 			return err
