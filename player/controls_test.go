@@ -11,24 +11,7 @@ import (
 // engine stops; it returns the events seen.
 func runWith(t *testing.T, e *Engine, on func(Event) bool) []Event {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
-	var evs []Event
-	for {
-		select {
-		case ev := <-e.Events():
-			evs = append(evs, ev)
-			if on(ev) || ev.Type == EventState && ev.State == StateStopped {
-				cancel()
-				<-done
-				return evs
-			}
-		case err := <-done:
-			t.Fatalf("Run ended: %v", err)
-		}
-	}
+	return runFor(t, e, 30*time.Second, on)
 }
 
 func startIndexes(evs []Event) []int {

@@ -187,6 +187,13 @@ func play(t testing.TB, opts Options, tracks []Track, setup func(*Engine)) playe
 // events.
 func runUntilStopped(t testing.TB, e *Engine, limit time.Duration) []Event {
 	t.Helper()
+	return runFor(t, e, limit, func(Event) bool { return false })
+}
+
+// runFor runs e for at most limit, calling on for each event until it
+// returns true or the engine stops; it returns the events seen.
+func runFor(t testing.TB, e *Engine, limit time.Duration, on func(Event) bool) []Event {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	done := make(chan error, 1)
@@ -196,7 +203,7 @@ func runUntilStopped(t testing.TB, e *Engine, limit time.Duration) []Event {
 		select {
 		case ev := <-e.Events():
 			evs = append(evs, ev)
-			if ev.Type == EventState && ev.State == StateStopped {
+			if on(ev) || ev.Type == EventState && ev.State == StateStopped {
 				cancel()
 				if err := <-done; err != nil {
 					t.Fatal(err)
