@@ -359,7 +359,9 @@ func (e *Engine) SeekMs(ms int64) error {
 		return fmt.Errorf("seek: %w", ErrNoTrack)
 	}
 	ms = max(ms, 0)
-	e.retargetLocked(e.cursor, ms, true)
+	// A seek before any of the track was heard (play, then seek at once)
+	// starts it: its start is reported as for any other play.
+	e.retargetLocked(e.cursor, ms, e.heard == e.cursor)
 	e.pos.Store(ms * int64(e.cfg.rate) / 1000)
 	return nil
 }

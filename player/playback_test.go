@@ -86,14 +86,19 @@ func TestSeek(t *testing.T) {
 			t.Parallel()
 			path := makeAudio(t, t.TempDir(), format, src, 44100, 3000)
 			whole := play(t, Options{}, []Track{{Path: path}}, nil).pcm
-			got := play(t, Options{}, []Track{{Path: path}}, func(e *Engine) {
+			res := play(t, Options{}, []Track{{Path: path}}, func(e *Engine) {
 				if err := e.SeekMs(seekMs); err != nil {
 					t.Fatal(err)
 				}
 				if p := e.Status().PositionMs; p != seekMs {
 					t.Errorf("position %d ms after the seek, want %d", p, seekMs)
 				}
-			}).pcm
+			})
+			got := res.pcm
+			// Played then sought at once: the track's start is still told.
+			if s := ofType(res.events, EventTrackStart); len(s) != 1 || s[0].Index != 0 {
+				t.Errorf("track starts %v, want one, of entry 0", s)
+			}
 			at := bestMatch(whole.l, got.l[:2048])
 			if ms := float64(at) * 1000 / 44100; math.Abs(ms-seekMs) > 50 {
 				t.Errorf("seek landed at %.1f ms, want %d ± 50", ms, seekMs)

@@ -388,7 +388,8 @@ func (d *daemon) failOver(ctx context.Context) {
 	d.source, d.conn.failed, d.conn.handback, d.conn.localFrom = "local", true, false, d.now()
 	d.conn.single = single
 	if start < len(d.queuePos) {
-		// A play followed at once by a seek reports no track start.
+		// The listener was hearing this entry on Spotify: a hand-back goes
+		// on after it even if it is skipped before a local sample plays.
 		d.conn.heardPos = d.queuePos[start]
 	}
 	d.metrics.ObserveFailover(d.now().Sub(d.conn.mon.Since())) // from the outage's detection
