@@ -205,7 +205,10 @@ func (d *daemon) pathEntries(ctx context.Context, paths []string) ([]api.QueueEn
 		}
 		e := api.QueueEntry{Path: abs, Title: filepath.Base(abs)}
 		if lt, err := d.store.TrackByPath(ctx, abs); err == nil {
-			e.Title, e.Artists, e.DurationMs = lt.Title, lt.Artists, lt.DurationMs
+			e.Artists, e.DurationMs = lt.Artists, lt.DurationMs
+			if lt.Title != "" { // an untagged file keeps its name
+				e.Title = lt.Title
+			}
 		}
 		meta = append(meta, e)
 		pos = append(pos, -1)
